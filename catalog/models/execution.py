@@ -1,0 +1,74 @@
+"""The audit trail of workflow runs: one Execution per run, one ExecutionStep per step and device."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from catalog.models.base import Base, choice_type, utcnow
+from catalog.models.catalog import RequestForm, TaskImplementation, Workflow, WorkflowStep
+from catalog.models.choices import ExecutionStatus, StepStatus
+from catalog.models.identity import User
+from catalog.models.inventory import Device, _m2m
+
+execution_target_devices = _m2m("execution_target_devices", "execution", "device")
+
+
+class Execution(Base):
+    __tablename__ = "execution"
+
+    workflow_id: Mapped[int] = mapped_column(ForeignKey("workflow.id", ondelete="RESTRICT"), index=True)
+    request_form_id: Mapped[int | None] = mapped_column(ForeignKey("request_form.id", ondelete="SET NULL"))
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="RESTRICT"), index=True)
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="RESTRICT"))
+    status: Mapped[ExecutionStatus] = mapped_column(
+        choice_type(ExecutionStatus), default=ExecutionStatus.PENDING, index=True
+    )
+    inputs: Mapped[dict[str, Any]] = mapped_column(default=dict, doc="Snapshot of every input")
+    context: Mapped[dict[str, Any]] = mapped_column(default=dict, doc="Context accumulated while running")
+    scheduled_for: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    started_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+
+    workflow: Mapped[Workflow] = relationship()
+    request_form: Mapped[RequestForm | None] = relationship()
+    requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id])
+    approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])
+    target_devices: Mapped[list[Device]] = relationship(secondary=execution_target_devices, order_by="Device.name")
+    steps: Mapped[list[ExecutionStep]] = relationship(
+        back_populates="execution",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="(ExecutionStep.order, ExecutionStep.id)",
+    )
+
+
+class ExecutionStep(Base):
+    """What one workflow step did on one device (or on none, for steps that touch no device)."""
+
+    __tablename__ = "execution_step"
+
+    execution_id: Mapped[int] = mapped_column(ForeignKey("execution.id", ondelete="CASCADE"), index=True)
+    workflow_step_id: Mapped[int | None] = mapped_column(ForeignKey("workflow_step.id", ondelete="SET NULL"))
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("device.id", ondelete="SET NULL"))
+    order: Mapped[int]
+    status: Mapped[StepStatus] = mapped_column(choice_type(StepStatus), default=StepStatus.PENDING)
+    started_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    task_implementation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("task_implementation.id", ondelete="SET NULL")
+    )
+    rendered_content: Mapped[str] = mapped_column(Text, default="")
+    inputs: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    outputs: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    logs: Mapped[str] = mapped_column(Text, default="")
+    error_message: Mapped[str] = mapped_column(Text, default="")
+
+    execution: Mapped[Execution] = relationship(back_populates="steps")
+    workflow_step: Mapped[WorkflowStep | None] = relationship()
+    device: Mapped[Device | None] = relationship()
+    task_implementation: Mapped[TaskImplementation | None] = relationship()
