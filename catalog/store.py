@@ -9,6 +9,7 @@ when ``NETTUI_DATABASE_URL`` says so.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -31,6 +32,8 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # Any fixed number: two processes opening one PostgreSQL store migrate one after the other.
 _PG_MIGRATION_LOCK = 0x6E657474
+# Alembic keeps its migration context in module globals: one migration per process at a time.
+_MIGRATION_THREAD_LOCK = threading.Lock()
 
 
 def data_dir() -> Path:
@@ -171,7 +174,7 @@ class Store:
         self._migrate(lambda cfg: command.downgrade(cfg, revision))
 
     def _migrate(self, action: Any) -> None:
-        with self._connect(self.engine) as conn:
+        with _MIGRATION_THREAD_LOCK, self._connect(self.engine) as conn:
             if not self.is_sqlite:
                 conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK})
             action(self._alembic_config(conn))

@@ -65,9 +65,7 @@ class ComplianceCheck(Timestamped, Base):
 
 class ComplianceRun(Base):
     __tablename__ = "compliance_run"
-    __table_args__ = (
-        CheckConstraint("device_id IS NOT NULL OR scope_query IS NOT NULL", name="device_or_scope"),
-    )
+    __table_args__ = (CheckConstraint("device_id IS NOT NULL OR scope_query IS NOT NULL", name="device_or_scope"),)
 
     device_id: Mapped[int | None] = mapped_column(ForeignKey("device.id", ondelete="CASCADE"), index=True)
     scope_query: Mapped[dict[str, Any] | None] = mapped_column(doc="Filter selecting many devices")
@@ -86,9 +84,7 @@ class ComplianceRun(Base):
 
 class UpgradePlan(Timestamped, Base):
     __tablename__ = "upgrade_plan"
-    __table_args__ = (
-        CheckConstraint("device_id IS NOT NULL OR scope_query IS NOT NULL", name="device_or_scope"),
-    )
+    __table_args__ = (CheckConstraint("device_id IS NOT NULL OR scope_query IS NOT NULL", name="device_or_scope"),)
 
     device_id: Mapped[int | None] = mapped_column(ForeignKey("device.id", ondelete="CASCADE"), index=True)
     scope_query: Mapped[dict[str, Any] | None] = mapped_column(doc="Filter selecting many devices")
