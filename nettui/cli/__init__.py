@@ -61,9 +61,9 @@ def main(ctx: click.Context, database_url: str | None) -> None:
 
 
 def _register() -> None:
-    from nettui.cli import db, inventory, secrets, users
+    from nettui.cli import catalog, db, inventory, render, secrets, users
 
-    for module in (db, inventory, users, secrets):
+    for module in (db, inventory, users, secrets, catalog, render):
         main.add_command(module.group)
 
 
