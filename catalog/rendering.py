@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError
+from jinja2 import StrictUndefined, TemplateSyntaxError, Undefined, UndefinedError
 from jinja2.exceptions import SecurityError, TemplateError
 from jinja2.nodes import Template as TemplateNode
 from jinja2.sandbox import SandboxedEnvironment
@@ -273,6 +273,9 @@ def evaluate(
         text = text[2:-2].strip()
 
     def run() -> Any:
-        return ENVIRONMENT.compile_expression(text, undefined_to_none=False)(**context)
+        value = ENVIRONMENT.compile_expression(text, undefined_to_none=False)(**context)
+        if isinstance(value, Undefined):  # a missing or refused name: fail now, not later
+            value._fail_with_undefined_error()
+        return value
 
     return _run(run, where, budget)
