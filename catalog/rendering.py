@@ -8,13 +8,14 @@ with ``*`` and ``**``. Breaking any of them stops the render with a :class:`Rend
 from __future__ import annotations
 
 import contextvars
+import functools
 import operator
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, Undefined, UndefinedError
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, Undefined, UndefinedError
 from jinja2.exceptions import SecurityError, TemplateError
 from jinja2.nodes import Template as TemplateNode
 from jinja2.sandbox import SandboxedEnvironment
@@ -200,6 +201,17 @@ def make_environment() -> NettuiSandbox:
 ENVIRONMENT = make_environment()
 
 
+@functools.lru_cache(maxsize=1024)
+def _compiled(source: str) -> Template:
+    """Templates are compiled once per process: compiling costs far more than rendering."""
+    return ENVIRONMENT.from_string(source)
+
+
+@functools.lru_cache(maxsize=1024)
+def _compiled_expression(source: str) -> Any:
+    return ENVIRONMENT.compile_expression(source, undefined_to_none=False)
+
+
 def check_template(source: str, *, where: str) -> TemplateNode:
     """Parse ``source``; a syntax error becomes a RenderError naming ``where`` and the line."""
     try:
@@ -244,7 +256,7 @@ def render_template(
     """Render ``source`` with ``context`` in the sandbox, within the budget."""
 
     def render() -> str:
-        template = ENVIRONMENT.from_string(source)
+        template = _compiled(source)
         budget_now = _current()
         assert budget_now is not None
         size = 0
@@ -273,7 +285,7 @@ def evaluate(
         text = text[2:-2].strip()
 
     def run() -> Any:
-        value = ENVIRONMENT.compile_expression(text, undefined_to_none=False)(**context)
+        value = _compiled_expression(text)(**context)
         if isinstance(value, Undefined):  # a missing or refused name: fail now, not later
             value._fail_with_undefined_error()
         return value
