@@ -14,18 +14,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from catalog.errors import NettuiError
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 ENV_DATABASE_URL = "NETTUI_DATABASE_URL"
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -150,12 +149,17 @@ class Store:
     # -- migrations -------------------------------------------------------------------------
 
     def _alembic_config(self, connection: Connection) -> Config:
+        from alembic.config import Config  # alembic loads only when the schema is looked at
+
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS_DIR))
         config.attributes["connection"] = connection
         return config
 
     def migration_status(self) -> MigrationStatus:
+        from alembic.runtime.migration import MigrationContext
+        from alembic.script import ScriptDirectory
+
         script = ScriptDirectory(str(MIGRATIONS_DIR))
         head = script.get_current_head()
         assert head is not None, "the migrations folder has no revisions"
@@ -168,9 +172,13 @@ class Store:
 
     def upgrade(self, revision: str = "head") -> None:
         """Apply migrations up to ``revision``; safe to call from several processes at once."""
+        from alembic import command
+
         self._migrate(lambda cfg: command.upgrade(cfg, revision))
 
     def downgrade(self, revision: str) -> None:
+        from alembic import command
+
         self._migrate(lambda cfg: command.downgrade(cfg, revision))
 
     def _migrate(self, action: Any) -> None:
@@ -216,5 +224,7 @@ def open_store(url: str | URL | None = None, *, upgrade: bool = True) -> Store:
 def write_revision(store: Store, message: str, rev_id: str) -> None:
     """Autogenerate a migration from the difference between the models and ``store`` (a store
     at head). For developers changing the models: review the file it writes."""
+    from alembic import command
+
     with store._connect(store.engine) as conn:
         command.revision(store._alembic_config(conn), message=message, autogenerate=True, rev_id=rev_id)

@@ -3,12 +3,29 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from catalog.errors import NettuiError
-from catalog.store import ENV_DATABASE_URL, Store, open_store
+
+if TYPE_CHECKING:
+    from catalog.store import Store
+
+ENV_DATABASE_URL = "NETTUI_DATABASE_URL"  # catalog.store reads the same variable
+
+# Subcommands load on first use, so `nettui --help` and shell completion stay fast.
+LAZY_COMMANDS: dict[str, tuple[str, str]] = {
+    "db": ("nettui.cli.db", "The store: schema migrations and status."),
+    "inventory": ("nettui.cli.inventory", "Devices and what they connect to: import, list, show."),
+    "users": ("nettui.cli.users", "Users: roles, SSH keys for the bastion, and which devices each one may touch."),
+    "secrets": ("nettui.cli.secrets", "Secrets groups: where each credential lives (env:, file: or keyring:)."),
+    "catalog": (
+        "nettui.cli.catalog",
+        "Tasks, implementations, workflows, forms, checks and providers, kept as YAML files.",
+    ),
+    "render": ("nettui.cli.render", "Preview what a task would send to a device, without touching it."),
+}
 
 
 class AppContext:
@@ -20,6 +37,8 @@ class AppContext:
 
     def store(self, *, upgrade: bool = True) -> Store:
         if self._store is None:
+            from catalog.store import open_store
+
             self._store = open_store(self.database_url, upgrade=upgrade)
         return self._store
 
@@ -28,7 +47,29 @@ pass_app = click.make_pass_decorator(AppContext)
 
 
 class NettuiGroup(click.Group):
-    """Turns NettuiError into a clear message and exit status 1, instead of a traceback."""
+    """Loads subcommands lazily, and turns NettuiError into a clear message and exit status 1
+    instead of a traceback."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(LAZY_COMMANDS))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in LAZY_COMMANDS and cmd_name not in self.commands:
+            import importlib
+
+            module = importlib.import_module(LAZY_COMMANDS[cmd_name][0])
+            self.add_command(module.group, cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            if name in LAZY_COMMANDS and name not in self.commands:
+                rows.append((name, LAZY_COMMANDS[name][1]))
+            elif (command := self.get_command(ctx, name)) is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit=80)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -58,13 +99,3 @@ def main(ctx: click.Context, database_url: str | None) -> None:
         from nettui.tui import run_tui  # Textual is imported only when the UI opens
 
         run_tui(ctx.obj.store())
-
-
-def _register() -> None:
-    from nettui.cli import catalog, db, inventory, render, secrets, users
-
-    for module in (db, inventory, users, secrets, catalog, render):
-        main.add_command(module.group)
-
-
-_register()

@@ -59,8 +59,11 @@ def group(
     assignments: tuple[str, ...],
     as_json: bool,
 ) -> None:
-    """Render TASK for a device: pick its implementation, validate the intended inputs, and print
-    the configuration. Never connects to the device."""
+    """Preview what a task would send to a device, without touching it.
+
+    Picks TASK's implementation for the device, validates the intended inputs against the
+    task's input schema, and prints the rendered configuration. Never connects to the device.
+    """
     intended: dict[str, Any] = {}
     if intended_file is not None:
         loaded = load_yaml(intended_file)
