@@ -7,8 +7,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -20,6 +18,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Static
 from textual.worker import Worker, WorkerState
 
 from catalog.errors import NettuiError
+from catalog.inventory import list_devices
 from catalog.models import Device
 from nettui.tui.screens.device_detail import DeviceDetailScreen
 
@@ -133,24 +132,10 @@ class DeviceRow:
 
 
 def load_device_rows(store: Store) -> list[DeviceRow]:
-    """Every device in the store, by name. Blocking: call it from a thread worker.
-
-    The one place the TUI reads the inventory, so it can move onto ``catalog.inventory`` later.
-    """
-    statement = (
-        select(Device)
-        .options(
-            selectinload(Device.platform),
-            selectinload(Device.location),
-            selectinload(Device.role),
-            selectinload(Device.manufacturer),
-            selectinload(Device.tenant),
-            selectinload(Device.tags),
-        )
-        .order_by(Device.name)
-    )
+    """Every device in the store, by name, through the same query as `nettui inventory list`.
+    Blocking: call it from a thread worker."""
     with store.read_session() as session:
-        return [DeviceRow.from_device(device) for device in session.scalars(statement)]
+        return [DeviceRow.from_device(device) for device in list_devices(session)]
 
 
 def describe_error(error: BaseException | None) -> str:
