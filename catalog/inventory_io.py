@@ -55,7 +55,13 @@ from catalog.models import (
 )
 from catalog.models.choices import DeviceStatus, InterfaceMode, IPAMStatus
 from catalog.models.inventory import device_tags
-from catalog.naming import is_valid_slug, known_network_drivers, network_driver_for, slugify
+from catalog.naming import (
+    is_valid_slug,
+    known_network_drivers,
+    manufacturer_for_driver,
+    network_driver_for,
+    slugify,
+)
 from catalog.yamlfile import YamlList, YamlMap, line_of, load_yaml
 
 CSV_TAG_SEPARATOR: Final = ";"
@@ -987,6 +993,8 @@ class _InventoryImport:
         same_driver = [n for n, d in self.platform_driver.items() if d == driver]
         if len(same_driver) == 1:
             return same_driver[0]
+        if manufacturer is None and (maker := manufacturer_for_driver(driver)) is not None:
+            manufacturer = self.manufacturers.refer(maker)
         self.platforms.plan_new(driver, {"network_driver": driver, "manufacturer": manufacturer})
         self.platforms.auto.append(driver)
         self.platform_driver[driver] = driver

@@ -8,6 +8,8 @@
 (True, False)
 >>> network_driver_for("ios"), network_driver_for("cisco_iosxr"), network_driver_for("nonsense")
 ('cisco_ios', 'cisco_xr', None)
+>>> manufacturer_for_driver("cisco_nxos"), manufacturer_for_driver("juniper_junos"), manufacturer_for_driver("x")
+('Cisco', 'Juniper', None)
 """
 
 from __future__ import annotations
@@ -66,3 +68,31 @@ def known_network_drivers() -> list[str]:
     from netutils.lib_mapper import MAIN_LIB_MAPPER
 
     return sorted(set(MAIN_LIB_MAPPER.values()))
+
+
+# netutils names drivers vendor_os; the vendor part says who makes the device.
+_VENDORS = {
+    "a10": "A10 Networks",
+    "arista": "Arista",
+    "aruba": "HPE Aruba",
+    "checkpoint": "Check Point",
+    "cisco": "Cisco",
+    "dell": "Dell",
+    "extreme": "Extreme Networks",
+    "f5": "F5",
+    "fortinet": "Fortinet",
+    "hp": "HPE",
+    "huawei": "Huawei",
+    "juniper": "Juniper",
+    "mikrotik": "MikroTik",
+    "nokia": "Nokia",
+    "paloalto": "Palo Alto Networks",
+    "ruckus": "Ruckus",
+    "ubiquiti": "Ubiquiti",
+    "vyos": "VyOS",
+}
+
+
+def manufacturer_for_driver(driver: str) -> str | None:
+    """Who makes devices of a normalised network driver (``cisco_ios`` -> ``Cisco``), if known."""
+    return _VENDORS.get(driver.split("_", 1)[0])
