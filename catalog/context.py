@@ -7,6 +7,8 @@ data (dicts, lists, strings, numbers): templates never see ORM objects, and neve
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -39,11 +41,17 @@ def json_path(parts: Any) -> str:
     return out
 
 
+@functools.lru_cache(maxsize=512)
+def _validator(schema_json: str) -> Draft202012Validator:
+    """Building a validator costs more than validating: one per distinct schema."""
+    return Draft202012Validator(json.loads(schema_json))
+
+
 def validate_inputs(schema: Mapping[str, Any], data: Any, *, where: str) -> None:
     """Check ``data`` against ``schema`` (Draft 2020-12) and report every error with its path."""
     if not schema:
         return
-    validator = Draft202012Validator(schema)
+    validator = _validator(json.dumps(schema, sort_keys=True))
     errors = sorted(validator.iter_errors(data), key=lambda e: (list(map(str, e.absolute_path)), e.message))
     if errors:
         raise InputError([(json_path(e.absolute_path), e.message) for e in errors], where=where)

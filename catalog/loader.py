@@ -239,10 +239,15 @@ def _expression_problem(f: LoadedFile, source: str, where: str, *loc: Any) -> Pr
     return None
 
 
-def _mapping_problems(f: LoadedFile, mapping: dict[str, Any], where: str, *loc: Any) -> Iterable[Problem | None]:
-    for key, value in mapping.items():
+def _mapping_problems(f: LoadedFile, mapping: Any, where: str, *loc: Any) -> Iterable[Problem | None]:
+    """Every template in a mapping, however deep in dicts and lists it sits."""
+    items = mapping.items() if isinstance(mapping, dict) else enumerate(mapping) if isinstance(mapping, list) else ()
+    for key, value in items:
+        label = f"{where} '{key}'" if isinstance(key, str) else f"{where}[{key}]"
         if isinstance(value, str) and ("{{" in value or "{%" in value):
-            yield _expression_problem(f, value, f"{where} '{key}'", *loc, key)
+            yield _expression_problem(f, value, label, *loc, key)
+        elif isinstance(value, dict | list):
+            yield from _mapping_problems(f, value, label, *loc, key)
 
 
 def _check_task(f: LoadedFile, task: TaskFile) -> list[Problem | None]:
@@ -345,7 +350,9 @@ def _check_workflow(f: LoadedFile, wf: WorkflowFile, tasks: set[str]) -> list[Pr
     out: list[Problem | None] = []
     out += _schema_problems(f, "input_schema", wf.input_schema)
     if not list(_META_VALIDATOR.iter_errors(wf.input_schema)) and wf.default_inputs:
-        for error in Draft202012Validator(wf.input_schema).iter_errors(wf.default_inputs):
+        # Defaults are partial by nature: each must fit, but required inputs may be absent.
+        partial = {k: v for k, v in wf.input_schema.items() if k != "required"}
+        for error in Draft202012Validator(partial).iter_errors(wf.default_inputs):
             out.append(
                 Problem(
                     f.path,

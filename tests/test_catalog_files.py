@@ -191,3 +191,33 @@ def test_malformed_files(tmp_path: Path, text: str, line: int, words: str) -> No
     problems = load_catalog(path).problems
     assert len(problems) == 1, problems
     assert problems[0].line == line and words in problems[0].message, problems[0]
+
+
+def test_defaults_may_leave_required_inputs_out_but_must_fit(tmp_path: Path) -> None:
+    path = tmp_path / "wf.yaml"
+    path.write_text(
+        "kind: workflow\nslug: wf\nname: wf\n"
+        "input_schema:\n  type: object\n  required: [device]\n"
+        "  properties:\n    device: {type: string}\n    vlan: {type: integer}\n"
+        "default_inputs:\n  vlan: 1\n"
+    )
+    assert load_catalog(path).problems == []
+    path.write_text(path.read_text().replace("vlan: 1", "vlan: one"))
+    problems = load_catalog(path).problems
+    assert [(p.line, p.message) for p in problems] == [
+        (11, "default_inputs do not fit input_schema: 'one' is not of type 'integer'")
+    ]
+
+
+def test_templates_nested_in_mappings_are_checked(tmp_path: Path) -> None:
+    path = tmp_path / "wf.yaml"
+    path.write_text(
+        "kind: workflow\nslug: wf\nname: wf\nsteps:\n  - name: Notify\n    step_type: notification\n"
+        "    input_mapping:\n      port:\n        name: '{{ inputs.interface '\n"
+        "        vlans: ['{{ inputs.vlan | }}']\n"
+    )
+    problems = load_catalog(path).problems
+    assert [(p.line, p.message.split(":")[0]) for p in problems] == [
+        (9, "step 'Notify' input_mapping 'port' 'name'"),
+        (10, "step 'Notify' input_mapping 'port' 'vlans'[0]"),
+    ]
