@@ -115,44 +115,77 @@ def interface_dict(interface: m.Interface) -> dict[str, Any]:
 
 def inventory_context(session: Session, device: m.Device) -> dict[str, Any]:
     """``device``, ``interfaces`` and the VLANs, VRFs, prefixes and addresses around it."""
-    interfaces = session.scalars(
-        select(m.Interface)
-        .where(m.Interface.device_id == device.id)
-        .options(
-            selectinload(m.Interface.untagged_vlan),
-            selectinload(m.Interface.tagged_vlans),
-            selectinload(m.Interface.ip_addresses).selectinload(m.IPAddress.vrf),
-        )
-        .order_by(m.Interface.name)
-    ).all()
-    here = or_(m.VLAN.location_id.is_(None), m.VLAN.location_id == device.location_id)
-    vlans = session.scalars(select(m.VLAN).where(here).order_by(m.VLAN.vid)).all()
-    prefixes = session.scalars(
+    return inventory_contexts(session, [device])[device.id]
+
+
+_CHUNK = 500  # ids per IN (...) query: well under every database's parameter limit
+
+
+def _chunks(ids: list[int]) -> list[list[int]]:
+    return [ids[i : i + _CHUNK] for i in range(0, len(ids), _CHUNK)]
+
+
+def inventory_contexts(session: Session, devices: list[m.Device]) -> dict[int, dict[str, Any]]:
+    """The inventory part of the context for many devices at once, keyed by device id: a few
+    queries for the whole batch rather than a few per device (what fan-out over N devices needs)."""
+    interfaces: dict[int, list[m.Interface]] = {d.id: [] for d in devices}
+    for chunk in _chunks(list(interfaces)):
+        for interface in session.scalars(
+            select(m.Interface)
+            .where(m.Interface.device_id.in_(chunk))
+            .options(
+                selectinload(m.Interface.untagged_vlan),
+                selectinload(m.Interface.tagged_vlans),
+                selectinload(m.Interface.ip_addresses).selectinload(m.IPAddress.vrf),
+            )
+            .order_by(m.Interface.device_id, m.Interface.name)
+        ):
+            interfaces[interface.device_id].append(interface)
+    locations = {d.location_id for d in devices if d.location_id is not None}
+    vlans_at: dict[int | None, list[m.VLAN]] = {}
+    for vlan in session.scalars(
+        select(m.VLAN).where(or_(m.VLAN.location_id.is_(None), m.VLAN.location_id.in_(locations))).order_by(m.VLAN.vid)
+    ):
+        vlans_at.setdefault(vlan.location_id, []).append(vlan)
+    prefixes_at: dict[int | None, list[m.Prefix]] = {}
+    for prefix in session.scalars(
         select(m.Prefix)
-        .where(or_(m.Prefix.location_id.is_(None), m.Prefix.location_id == device.location_id))
+        .where(or_(m.Prefix.location_id.is_(None), m.Prefix.location_id.in_(locations)))
         .options(selectinload(m.Prefix.vrf))
         .order_by(m.Prefix.prefix)
-    ).all()
-    addresses = [a for i in interfaces for a in i.ip_addresses]
-    vrf_names = {a.vrf.name for a in addresses if a.vrf} | {p.vrf.name for p in prefixes if p.vrf}
-    vrfs = session.scalars(select(m.VRF).where(m.VRF.name.in_(vrf_names)).order_by(m.VRF.name)).all()
-    return {
-        "device": device_dict(device),
-        "interfaces": [interface_dict(i) for i in interfaces],
-        "vlans": [_vlan(v) for v in vlans],
-        "vrfs": [{"name": v.name, "rd": v.rd, "description": v.description} for v in vrfs],
-        "prefixes": [
-            {"prefix": p.prefix, "vrf": p.vrf.name if p.vrf else None, "status": p.status.value} for p in prefixes
-        ],
-        "ip_addresses": [
-            {
-                "address": a.address,
-                "interface": a.interface.name if a.interface else None,
-                "vrf": a.vrf.name if a.vrf else None,
-            }
-            for a in addresses
-        ],
-    }
+    ):
+        prefixes_at.setdefault(prefix.location_id, []).append(prefix)
+    vrfs = {v.name: v for v in session.scalars(select(m.VRF).order_by(m.VRF.name))}
+
+    contexts = {}
+    for device in devices:
+        here = [None, device.location_id] if device.location_id is not None else [None]
+        vlans = sorted((v for key in here for v in vlans_at.get(key, [])), key=lambda v: v.vid)
+        prefixes = sorted((p for key in here for p in prefixes_at.get(key, [])), key=lambda p: p.prefix)
+        addresses = [a for i in interfaces[device.id] for a in i.ip_addresses]
+        vrf_names = {a.vrf.name for a in addresses if a.vrf} | {p.vrf.name for p in prefixes if p.vrf}
+        contexts[device.id] = {
+            "device": device_dict(device),
+            "interfaces": [interface_dict(i) for i in interfaces[device.id]],
+            "vlans": [_vlan(v) for v in vlans],
+            "vrfs": [
+                {"name": v.name, "rd": v.rd, "description": v.description}
+                for name, v in vrfs.items()
+                if name in vrf_names
+            ],
+            "prefixes": [
+                {"prefix": p.prefix, "vrf": p.vrf.name if p.vrf else None, "status": p.status.value} for p in prefixes
+            ],
+            "ip_addresses": [
+                {
+                    "address": a.address,
+                    "interface": a.interface.name if a.interface else None,
+                    "vrf": a.vrf.name if a.vrf else None,
+                }
+                for a in addresses
+            ],
+        }
+    return contexts
 
 
 def build_context(

@@ -192,3 +192,18 @@ def test_render_json_and_context(catalog_store: Store) -> None:
     assert context["interfaces"][0]["untagged_vlan"]["vid"] == 20
     assert context["vlans"] == [{"vid": 20, "name": "users", "status": "active", "description": ""}]
     assert context["meta"]["implementation"] == "change-vlan-cisco-ios-17"
+
+
+def test_batched_contexts_equal_one_at_a_time(catalog_store: Store) -> None:
+    from sqlalchemy import select
+
+    from catalog.context import inventory_context, inventory_contexts
+
+    with catalog_store.session() as session:
+        session.add(m.Device(name="lyon-sw1", host="192.0.2.99", location=m.Location(name="Lyon", slug="lyon")))
+    with catalog_store.read_session() as session:
+        devices = session.scalars(select(m.Device).order_by(m.Device.name)).all()
+        batch = inventory_contexts(session, list(devices))
+        assert [batch[d.id] for d in devices] == [inventory_context(session, d) for d in devices]
+        assert batch[devices[0].id]["vlans"] == []  # Lyon sees no Paris VLAN
+        assert batch[devices[1].id]["vlans"][0]["vid"] == 20
