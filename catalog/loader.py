@@ -10,6 +10,7 @@ slugs and implementations that tie for the same device.
 
 from __future__ import annotations
 
+import copy
 import difflib
 import re
 from collections.abc import Callable, Iterable
@@ -175,8 +176,24 @@ def parse_file(path: Path, display: str) -> tuple[LoadedFile | None, list[Proble
         for error in exc.errors():
             loc = tuple(error["loc"])
             problems.append(Problem(display, line_of(raw, loc) or raw.line, _pydantic_message(error, model, loc)))
+        # Unknown keys alone do not hide the rest: check the file without them, so that one
+        # run reports its templates, schemas and references too.
+        if all(error["type"] == "extra_forbidden" for error in exc.errors()):
+            trimmed = copy.deepcopy(raw)
+            for error in exc.errors():
+                _drop(trimmed, tuple(error["loc"]))
+            try:
+                return LoadedFile(display, raw, model.model_validate(trimmed)), problems
+            except ValidationError:
+                pass
         return None, problems
     return LoadedFile(display, raw, item), []
+
+
+def _drop(node: Any, loc: tuple[Any, ...]) -> None:
+    for step in loc[:-1]:
+        node = node[step]
+    node.pop(loc[-1], None)
 
 
 def load_catalog(root: str | Path, known: Known | None = None) -> Catalog:
