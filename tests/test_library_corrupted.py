@@ -74,7 +74,7 @@ def corrupted(tmp_path: Path) -> Path:
 def test_one_precise_message_per_error(corrupted: Path) -> None:
     problems = load_catalog(corrupted).problems
     assert len(problems) == len(CORRUPTIONS), "\n".join(map(str, problems))
-    for name, _, replacement, words in CORRUPTIONS:
+    for name, _, _replacement, words in CORRUPTIONS:
         mine = [p for p in problems if p.path.endswith(name) and words in p.message]
         assert len(mine) == 1, (name, words, [str(p) for p in problems])
         line = mine[0].line
