@@ -221,3 +221,33 @@ def test_templates_nested_in_mappings_are_checked(tmp_path: Path) -> None:
         (9, "step 'Notify' input_mapping 'port' 'name'"),
         (10, "step 'Notify' input_mapping 'port' 'vlans'[0]"),
     ]
+
+
+def test_providers_and_their_configs(store: Store, tmp_path: Path) -> None:
+    with store.session() as session:
+        session.add(m.SecretsGroup(name="nautobot-token"))
+        session.add(m.Location(name="Paris", slug="paris"))
+    src = tmp_path / "src"
+    (src / "providers").mkdir(parents=True)
+    (src / "providers" / "http.yaml").write_text(
+        "kind: provider\nname: http_api\ndriver_class: drivers.http:HttpProvider\n"
+        "capabilities: [api_call]\nsupported_platforms: [eos, cisco_ios]\n"
+    )
+    (src / "providers" / "paris.yaml").write_text(
+        "kind: provider_config\nname: Paris controller\nprovider: http_api\nscope_sites: [Paris]\n"
+        "scope_tags: [dc]\ncredentials: nautobot-token\nsettings: {base_url: 'https://127.0.0.1:8443', retries: 2}\n"
+    )
+    report = import_catalog(store, [src])
+    assert sorted(report.created) == ["provider/http_api", "provider_config/Paris controller"]
+    assert import_catalog(store, [src]).unchanged == ["provider/http_api", "provider_config/Paris controller"]
+    out = tmp_path / "out"
+    export_catalog(store, out)
+    exported = (out / "providers" / "http_api.yaml").read_text()
+    assert "supported_platforms:\n- arista_eos\n- cisco_ios\n" in exported  # normalised driver names
+    config = (out / "provider-configs" / "paris-controller.yaml").read_text()
+    assert "scope_sites:\n- Paris\n" in config and "credentials: nautobot-token\n" in config
+    (src / "providers" / "paris.yaml").write_text(
+        (src / "providers" / "paris.yaml").read_text().replace("nautobot-token", "missing-group")
+    )
+    with pytest.raises(CatalogInvalid, match="paris.yaml:6: unknown secrets group 'missing-group'"):
+        import_catalog(store, [src])
