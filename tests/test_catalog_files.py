@@ -249,5 +249,5 @@ def test_providers_and_their_configs(store: Store, tmp_path: Path) -> None:
     (src / "providers" / "paris.yaml").write_text(
         (src / "providers" / "paris.yaml").read_text().replace("nautobot-token", "missing-group")
     )
-    with pytest.raises(CatalogInvalid, match="paris.yaml:6: unknown secrets group 'missing-group'"):
+    with pytest.raises(CatalogInvalid, match=r"paris\.yaml:6: unknown secrets group 'missing-group'"):
         import_catalog(store, [src])
