@@ -24,6 +24,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
         "nettui.cli.catalog",
         "Tasks, implementations, workflows, forms, checks and providers, kept as YAML files.",
     ),
+    "lab": ("nettui.cli.lab", "Simulated multi-vendor devices for tests, demos and benchmarks."),
     "render": ("nettui.cli.render", "Preview what a task would send to a device, without touching it."),
 }
 

@@ -1,0 +1,423 @@
+"""Arista EOS (a 7050SX3): ``vrf instance``, ``ip address A/len``, three-space config, EOF banners."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, ClassVar
+
+from nettui.lab.platforms.base import Response
+from nettui.lab.platforms.cisco_common import CiscoLikePlatform, colon_mac
+from nettui.lab.state import DeviceConfig, DeviceState, Interface
+
+if TYPE_CHECKING:
+    from nettui.lab.device import CliSession
+
+__all__ = ["AristaEos"]
+
+
+class AristaEos(CiscoLikePlatform):
+    """EOS 4.31 on a DCS-7050SX3-48YC8."""
+
+    name = "arista_eos"
+    manufacturer = "Arista"
+    default_model = "DCS-7050SX3-48YC8"
+    default_version = "4.31.2F"
+    netmiko_device_type = "arista_eos"
+    scrapli_definition = "arista_eos"
+    interface_types: ClassVar[list[tuple[str, str, bool]]] = [
+        ("Ethernet", "Et", False),
+        ("Loopback", "Lo", True),
+        ("Vlan", "Vl", True),
+        ("Port-Channel", "Po", True),
+        ("Management", "Ma", False),
+    ]
+    serial_prefix = "JPE"
+    mac_oui = "001c.73"
+    vrf_command = "vrf instance"
+    interface_vrf_command = "vrf"
+    mgmt_vrf = "MGMT"
+    mgmt_interface = "Management1"
+    image_prefix = "flash:"
+    slash_ip_only = True
+
+    def physical_ports(self, count: int) -> list[tuple[str, str]]:
+        """Ethernet1 .. EthernetN."""
+        return [(f"Ethernet{n}", "25G") for n in range(1, count + 1)]
+
+    def default_image(self) -> str:
+        """The EOS image file."""
+        return f"flash:EOS-{self.default_version}.swi"
+
+    def version_from_image(self, image: str) -> str | None:
+        """``EOS-4.32.1F.swi`` -> ``4.32.1F``."""
+        name = image.split(":")[-1].lstrip("/")
+        if name.startswith("EOS-") and name.endswith(".swi"):
+            return name[4:-4]
+        return None
+
+    def system_description(self) -> str:
+        """The LLDP system description."""
+        return f"Arista Networks EOS version {self.default_version} running on an Arista {self.default_model}"
+
+    def default_hostname(self) -> str:
+        """EOS calls an unnamed device ``localhost``."""
+        return "localhost"
+
+    def mode_suffix(self, session: CliSession) -> str:
+        """EOS names the object in the prompt: ``(config-if-Et1)``, ``(config-vlan-10)``."""
+        if session.mode == "config-if":
+            return f"(config-if-{self.short_name(session.context or '')})"
+        if session.mode == "config-vlan":
+            return f"(config-vlan-{session.context})"
+        if session.mode == "config-vrf":
+            return f"(config-vrf-{session.context})"
+        return super().mode_suffix(session)
+
+    def invalid(self, session: CliSession, line: str, index: int, incomplete: bool) -> Response:
+        """``% Invalid input (at token N: 'word')``."""
+        line = session.data.get("line", line)
+        words = line.split()
+        if incomplete or index >= len(words):
+            return Response("% Incomplete command\n")
+        return Response(f"% Invalid input (at token {index}: '{words[index]}')\n")
+
+    def reject_message(self, line: str) -> str:
+        """What AAA authorisation says."""
+        return f"% Authorization denied for command '{line.strip()}'\n"
+
+    def bad_secret_message(self) -> str:
+        """A wrong enable secret."""
+        return "% Access denied"
+
+    def handle(self, session: CliSession, line: str) -> Response:
+        """Remember the raw line, then run it."""
+        session.data["line"] = line
+        return super().handle(session, line)
+
+    def terminal_length_message(self, length: int) -> str:
+        """EOS confirms: netmiko waits for exactly this."""
+        return "Pagination disabled." if length == 0 else f"Pagination set to {length} lines."
+
+    def terminal_width_message(self, width: int) -> str:
+        """EOS confirms the width."""
+        return f"Width set to {width} columns."
+
+    def configure_message(self) -> str:
+        """EOS says nothing on entering configuration mode."""
+        return ""
+
+    def access_vlan_created_message(self, vid: int) -> str:
+        """EOS creates the VLAN silently... and prints nothing."""
+        return ""
+
+    def vrf_removed_ip_message(self, interface: str, vrf: str) -> str:
+        """EOS warns that addresses were removed."""
+        return f"! Interface {interface} IP address removed due to enabling VRF {vrf}"
+
+    def save_output(self) -> str:
+        """``write memory`` / ``copy running-config startup-config``."""
+        return "Copy completed successfully."
+
+    # Multi-line banners on EOS end with a line "EOF", not a delimiter character.
+    def c_banner(self, s: CliSession, a: dict[str, str]) -> Response:
+        if a.get("text"):
+            return self.invalid(s, "", 2, False)
+        s.data["banner"] = {"delimiter": "EOF", "lines": []}
+        s.mode = "banner"
+        return Response("Enter TEXT message.  Type 'EOF' on its own line to end.", prompt=False)
+
+    def banner_line(self, s: CliSession, line: str) -> Response:
+        """One banner line; ``EOF`` alone ends the banner."""
+        pending = s.data["banner"]
+        if line.strip() == "EOF":
+            self.cfg(s).banner_motd = "\n".join(pending["lines"])
+            del s.data["banner"]
+            s.mode = "config"
+            return Response()
+        pending["lines"].append(line)
+        return Response(prompt=False)
+
+    # -- show output ---------------------------------------------------------------------
+
+    def show_version(self, session: CliSession) -> str:
+        """EOS ``show version`` (every line is one ntc-templates knows)."""
+        state = session.state
+        version = state.installed_version or state.version
+        seconds = int(time.time() - state.booted_at)
+        days, rest = divmod(seconds, 86400)
+        hours, rest = divmod(rest, 3600)
+        return f"""Arista {state.model}
+Hardware version: 11.01
+Serial number: {state.serial}
+Hardware MAC address: {state.mac}
+System MAC address: {state.mac}
+
+Software image version: {version}
+Architecture: x86_64
+Internal build version: {version}-35442176.{version.replace(".", "")}
+Internal build ID: 6c4a9ef7-1c2b-4b7e-9f0a-2a1e3c4d5e6f
+Image format version: 3.0
+Image optimization: Strata-4GB
+
+Uptime: {days} days, {hours} hours and {rest // 60} minutes
+Total memory: 8099732 kB
+Free memory: 6212340 kB
+"""
+
+    def running_config(self, state: DeviceState, config: DeviceConfig) -> str:
+        """EOS ``show running-config``."""
+        version = state.installed_version or state.version
+        out = [
+            "! Command: show running-config",
+            f"! device: {config.hostname} ({state.model}, EOS-{version})",
+            "!",
+            f"! boot system {config.boot_system or state.boot_image}",
+            "!",
+            "no aaa root",
+            "!",
+            f"username {config.username} privilege 15 role network-admin secret sha512 $6$lab$xxxxxxxxxxxxxxxx",
+            "!",
+            "transceiver qsfp default-mode 4x10G",
+            "!",
+            f"hostname {config.hostname}",
+            f"ip domain-name {config.domain_name}",
+            "!",
+        ]
+        for community, mode in config.snmp_communities.items():
+            out.append(f"snmp-server community {community} {mode.lower()}")
+        if config.snmp_communities:
+            out.append("!")
+        out += ["spanning-tree mode mstp", "!"]
+        for vid in sorted(config.vlans):
+            if vid == 1:
+                continue
+            out.append(f"vlan {vid}")
+            if config.vlans[vid] != f"VLAN{vid:04d}":
+                out.append(f"   name {config.vlans[vid]}")
+            out.append("!")
+        for vrf in config.vrfs.values():
+            out.append(f"vrf instance {vrf.name}")
+            if vrf.rd:
+                out.append(f"   rd {vrf.rd}")
+            out.append("!")
+        for iface in config.interfaces.values():
+            out.append(f"interface {iface.name}")
+            out += self._interface_lines(iface)
+            out.append("!")
+        out += ["ip routing", "!"]
+        for server in config.ntp_servers:
+            out.append(f"ntp server {server}")
+        if config.ntp_servers:
+            out.append("!")
+        if config.banner_motd is not None:
+            out += ["banner motd", *config.banner_motd.split("\n"), "EOF", "!"]
+        out += ["management api http-commands", "   no shutdown", "!", "end"]
+        return "\n".join(out)
+
+    def _interface_lines(self, iface: Interface) -> list[str]:
+        out: list[str] = []
+        if iface.description:
+            out.append(f"   description {iface.description}")
+        if iface.shutdown:
+            out.append("   shutdown")
+        if iface.physical and iface.name != self.mgmt_interface:
+            if iface.switchport:
+                if iface.access_vlan != 1:
+                    out.append(f"   switchport access vlan {iface.access_vlan}")
+                if iface.native_vlan != 1:
+                    out.append(f"   switchport trunk native vlan {iface.native_vlan}")
+                if iface.trunk_allowed != "1-4094":
+                    out.append(f"   switchport trunk allowed vlan {iface.trunk_allowed or 'none'}")
+                if iface.mode == "trunk":
+                    out.append("   switchport mode trunk")
+            else:
+                out.append("   no switchport")
+        if iface.vrf:
+            out.append(f"   vrf {iface.vrf}")
+        if iface.ipv4:
+            out.append(f"   ip address {iface.ipv4}")
+        return out
+
+    def running_interface_header(self, s: CliSession) -> str:
+        """EOS prints nothing before one interface's configuration."""
+        return ""
+
+    def running_interface_footer(self) -> str:
+        """Nor after it."""
+        return ""
+
+    def show_ip_interface_brief(self, session: CliSession) -> str:
+        """``show ip interface brief``."""
+        config = self.cfg(session)
+        neighbors = self.neighbor_ports(session)
+        lines = [
+            "                                                                        Address",
+            "Interface         IP Address            Status       Protocol         MTU    Owner",
+            "----------------- --------------------- ------------ -------------- ----------- -------",
+        ]
+        for iface in config.interfaces.values():
+            if iface.switchport and iface.physical:
+                continue
+            up = self.is_connected(session.state, iface, neighbors)
+            status = "admin down" if iface.shutdown else ("up" if up else "down")
+            lines.append(
+                f"{iface.name:<18}{iface.ipv4 or 'unassigned':<22}{status:<13}{'up' if up else 'down':<15}{'1500':>6}"
+            )
+        return "\n".join(lines)
+
+    def show_interfaces_status(self, session: CliSession) -> str:
+        """``show interfaces status``."""
+        config = self.cfg(session)
+        neighbors = self.neighbor_ports(session)
+        lines = ["Port       Name        Status       Vlan     Duplex Speed  Type            Flags Encapsulation"]
+        for iface in config.interfaces.values():
+            if not iface.physical:
+                continue
+            up = self.is_connected(session.state, iface, neighbors)
+            status = "disabled" if iface.shutdown else ("connected" if up else "notconnect")
+            if not iface.switchport or iface.name == self.mgmt_interface:
+                vlan = "routed"
+            else:
+                vlan = "trunk" if iface.mode == "trunk" else str(iface.access_vlan)
+            kind = "10/100/1000" if iface.name == self.mgmt_interface else "25GBASE-SR"
+            speed = "a-1G" if iface.name == self.mgmt_interface else "25G"
+            lines.append(
+                f"{self.short_name(iface.name):<11}{iface.description[:11]:<12}{status:<13}{vlan:<9}"
+                f"{'full':<7}{speed:<7}{kind}"
+            )
+        return "\n".join(lines)
+
+    def show_vlan(self, session: CliSession, brief: bool) -> str:
+        """``show vlan`` (EOS has one format; ``brief`` is accepted as on real EOS)."""
+        config = self.cfg(session)
+        ports = self.access_ports_by_vlan(config)
+        lines = [
+            "VLAN  Name                             Status    Ports",
+            "----- -------------------------------- --------- -------------------------------",
+        ]
+        for vid in sorted(config.vlans):
+            members = ports.get(vid, [])
+            chunks = [", ".join(members[i : i + 5]) for i in range(0, len(members), 5)] or [""]
+            for index, chunk in enumerate(chunks):
+                if index == 0:
+                    lines.append(f"{vid:<5} {config.vlans[vid]:<32} {'active':<9} {chunk}".rstrip())
+                else:
+                    lines.append(f"{'':<49}{chunk}")
+        return "\n".join(lines)
+
+    def show_lldp_neighbors(self, session: CliSession, detail: bool) -> str:
+        """``show lldp neighbors [detail]``."""
+        neighbors = session.device.neighbors
+        if not detail:
+            lines = [
+                "Last table change time   : 0:10:00 ago",
+                "Number of table inserts  : 1",
+                "Number of table deletes  : 0",
+                "Number of table drops    : 0",
+                "Number of table age-outs : 0",
+                "",
+                "Port          Neighbor Device ID       Neighbor Port ID    TTL",
+                "------------- ------------------------ ------------------- ---",
+            ]
+            for n in neighbors:
+                lines.append(f"{self.short_name(n.local_port):<14}{n.name:<25}{n.port:<20}120")
+            return "\n".join(lines)
+        lines = []
+        by_port: dict[str, list[str]] = {}
+        for n in neighbors:
+            by_port.setdefault(n.local_port, []).extend(
+                [
+                    f"  Neighbor {n.chassis_mac}/{n.port}, age 3 seconds",
+                    "  Discovered 0:10:00 ago; Last changed 0:10:00 ago",
+                    "  - Chassis ID type: MAC address (4)",
+                    f"    Chassis ID     : {n.chassis_mac}",
+                    "  - Port ID type: Interface name (5)",
+                    f'    Port ID        : "{n.port}"',
+                    "  - Time To Live: 120 seconds",
+                    f'  - Port Description: "{n.port}"',
+                    f'  - System Name: "{n.name}"',
+                    f'  - System Description: "{n.description}"',
+                    "  - System Capabilities : Bridge, Router",
+                    "    Enabled Capabilities: Bridge, Router",
+                    "  - Management Address Subtype: IPv4 (1)",
+                    f"    Management Address         : {n.mgmt_address}",
+                    "    Interface Number Subtype   : ifIndex (2)",
+                    "    Interface Number           : 999001",
+                    '    OID String                 : ""',
+                    "  - IEEE802.1 Port VLAN ID: 1",
+                    "",
+                ]
+            )
+        for port, block in by_port.items():
+            count = sum(1 for n in neighbors if n.local_port == port)
+            lines += [f"Interface {port} detected {count} LLDP neighbors:", "", *block]
+        return "\n".join(lines)
+
+    def show_inventory(self, session: CliSession) -> str:
+        """``show inventory``."""
+        state = session.state
+        return f"""System information
+  Model                    Description
+  ------------------------ ----------------------------------------------------
+  {state.model:<24} 48x25G SFP & 8x100G QSFP Switch
+
+  HW Version  Serial Number  Mfg Date   Epoch
+  ----------- -------------- ---------- -----
+  11.01       {state.serial:<14} 2020-01-01 01.00
+
+System has 2 power supply slots
+  Slot Model            Serial Number    Hardware Version
+  ---- ---------------- ---------------- ----------------
+  1    PWR-500AC-R      EEWT{state.serial[3:]:<12} 02.00
+  2    PWR-500AC-R      EEWT{state.serial[3:]}B 02.00
+
+System has 4 fans
+  Module  Number of Fans  Model            Serial Number
+  ------- --------------- ---------------- ----------------
+  1       1               FAN-7000-F       N/A
+  2       1               FAN-7000-F       N/A
+
+System has {self.interface_count + 1} ports
+  Type             Count
+  ---------------- ----
+  Management       1
+  Switched         {self.interface_count}
+"""
+
+    def show_interface(self, session: CliSession, iface: Interface) -> str:
+        """``show interfaces X``: the first lines."""
+        up = self.is_connected(session.state, iface, self.neighbor_ports(session))
+        state = "administratively down" if iface.shutdown else ("up" if up else "down")
+        lines = [
+            f"{iface.name} is {state}, line protocol is {'up' if up else 'down'} "
+            f"({'connected' if up else 'notconnect'})",
+            f"  Hardware is Ethernet, address is {session.state.mac} (bia {session.state.mac})",
+        ]
+        if iface.description:
+            lines.append(f"  Description: {iface.description}")
+        if iface.ipv4:
+            lines.append(f"  Internet address is {iface.ipv4}")
+        lines.append("  Ethernet MTU 9214 bytes, BW 25000000 kbit")
+        return "\n".join(lines)
+
+    def dir_listing(self, session: CliSession, filesystem: str) -> str:
+        """``dir flash:``."""
+        filesystem = filesystem if filesystem.endswith(":") else filesystem.split(":")[0] + ":"
+        files = sorted((n, s) for n, s in session.state.files.items() if n.startswith(filesystem))
+        lines = [f"Directory of {filesystem}/", ""]
+        for name, size in files:
+            lines.append(f"       -rwx  {size:>12}           Dec 19 06:51  {name.split(':', 1)[1]}")
+        lines += ["", "3957878784 bytes total (1963786240 bytes free)"]
+        return "\n".join(lines)
+
+    def show_file_systems(self, session: CliSession) -> str:
+        """``show file systems``."""
+        return (
+            "File Systems:\n\n     Size(b)     Free(b)      Type  Flags  Prefixes\n"
+            "*  3957878784  1963786240      ext4     rw   flash:\n"
+            "           -           -   network     rw   http: https: scp: ftp:"
+        )
+
+    def mac_colon(self, session: CliSession) -> str:
+        """The system MAC with colons."""
+        return colon_mac(session.state.mac)

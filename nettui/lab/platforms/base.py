@@ -1,0 +1,233 @@
+"""What every simulated platform provides, and the command matcher they share.
+
+A platform turns one input line, in the session's current mode, into a :class:`Response`.
+Commands are matched the way network operating systems do it: every keyword may be
+abbreviated (``sh ip int br``), and an unmatched word is reported with the position of the
+caret under it, in the platform's own error format.
+"""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from nettui.lab.device import CliSession, LabDevice
+    from nettui.lab.state import DeviceState
+
+__all__ = ["Command", "Grammar", "Match", "Platform", "Response", "apply_pipe", "tokens_of"]
+
+
+@dataclass
+class Response:
+    """What the device writes back for one line of input."""
+
+    output: str = ""
+    prompt: bool = True  # banner text lines and Junos' yes/no questions print none
+    close: bool = False  # exit/logout: end the session after writing
+    reload: bool = False  # the device goes away and comes back with its next software
+    password_prompt: bool = False  # the next line is a secret: do not echo it
+
+
+@dataclass
+class Match:
+    """A matched command: the handler and the words it captured."""
+
+    handler: Callable[..., Response]
+    args: dict[str, str]
+
+
+@dataclass
+class Command:
+    """One pattern of a grammar: ``"show ip interface brief"``, ``"vlan <vid>"``, ``"description <text...>"``.
+
+    A plain word matches any abbreviation of itself; ``<name>`` captures one word;
+    ``<name:a|b>`` captures one of the listed keywords (abbreviations allowed, stored in
+    full); ``<name...>`` captures the rest of the line as typed.
+    """
+
+    pattern: str
+    handler: Callable[..., Response]
+    parts: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.parts = self.pattern.split()
+
+
+def tokens_of(line: str) -> list[tuple[str, int]]:
+    """The words of ``line`` with their column, for caret positions."""
+    return [(m.group(0), m.start()) for m in re.finditer(r"\S+", line)]
+
+
+def _keyword(token: str, word: str) -> bool:
+    return word.lower().startswith(token.lower()) and len(token) > 0
+
+
+class Grammar:
+    """An ordered list of commands; the first full match wins, like a parse tree walk."""
+
+    def __init__(self, commands: Sequence[tuple[str, Callable[..., Response]]]) -> None:
+        self.commands = [Command(pattern, handler) for pattern, handler in commands]
+
+    def match(self, line: str) -> tuple[Match | None, int, bool]:
+        """A match, or the index of the word where every command failed and whether input ran out."""
+        tokens = tokens_of(line)
+        best = -1
+        incomplete = False
+        for command in self.commands:
+            args: dict[str, str] | None = {}
+            depth = 0
+            ran_out = False
+            for index, part in enumerate(command.parts):
+                if index >= len(tokens):
+                    args, ran_out = None, True
+                    break
+                token, column = tokens[index]
+                if part.endswith("...>"):
+                    assert args is not None
+                    args[part[1:-4]] = line[column:].rstrip()
+                    depth = len(tokens)
+                    break
+                if part.startswith("<"):
+                    name, _, choices = part[1:-1].partition(":")
+                    if choices:
+                        chosen = [c for c in choices.split("|") if _keyword(token, c)]
+                        if not chosen:
+                            args = None
+                            break
+                        args[name] = chosen[0]  # type: ignore[index]
+                    else:
+                        args[name] = token  # type: ignore[index]
+                elif not _keyword(token, part):
+                    args = None
+                    break
+                depth = index + 1
+            else:
+                if len(tokens) > len(command.parts):
+                    args = None
+            if args is not None:
+                return Match(command.handler, args), 0, False
+            if depth > best or (depth == best and ran_out):
+                best, incomplete = depth, ran_out
+        return None, max(best, 0), incomplete
+
+
+def apply_pipe(text: str, pipe: str) -> str | None:
+    """Cisco-style output modifiers: include, exclude, begin, section, count; None if unknown."""
+    parts = pipe.strip().split(None, 1)
+    if not parts:
+        return None
+    verb, arg = parts[0].lower(), (parts[1] if len(parts) > 1 else "")
+    lines = text.split("\n")
+    try:
+        pattern = re.compile(arg)
+    except re.error:
+        pattern = re.compile(re.escape(arg))
+    if "include".startswith(verb) or verb in ("i", "inc", "grep"):
+        return "\n".join(line for line in lines if pattern.search(line))
+    if "exclude".startswith(verb):
+        return "\n".join(line for line in lines if not pattern.search(line))
+    if "begin".startswith(verb):
+        for index, line in enumerate(lines):
+            if pattern.search(line):
+                return "\n".join(lines[index:])
+        return ""
+    if "section".startswith(verb):
+        out: list[str] = []
+        inside = False
+        for line in lines:
+            if not line.startswith(" "):
+                inside = bool(pattern.search(line))
+            if inside:
+                out.append(line)
+        return "\n".join(out)
+    if "count".startswith(verb):
+        return f"Number of lines which match regexp = {sum(1 for line in lines if pattern.search(line))}"
+    if verb in ("no-more", "no-mor"):
+        return text
+    return None
+
+
+class Platform(ABC):
+    """A simulated network operating system."""
+
+    name: str = ""
+    manufacturer: str = ""
+    default_model: str = ""
+    default_version: str = ""
+    netmiko_device_type: str = ""
+    scrapli_definition: str = ""
+    interface_count: int = 24
+
+    @abstractmethod
+    def new_state(self, device: LabDevice) -> DeviceState:
+        """The factory-fresh state of ``device``: its configuration, files and software."""
+
+    @abstractmethod
+    def prompt(self, session: CliSession) -> str:
+        """The prompt for the session's current mode, exactly as the device prints it."""
+
+    @abstractmethod
+    def handle(self, session: CliSession, line: str) -> Response:
+        """Run one line of input in the session's current mode."""
+
+    @abstractmethod
+    def start_mode(self, session: CliSession) -> str:
+        """The mode an interactive session starts in (user EXEC or privileged)."""
+
+    def login_banner(self, session: CliSession) -> str:
+        """Text shown before the first prompt (the MOTD banner)."""
+        return ""
+
+    def physical_interfaces(self, state: DeviceState) -> list[str]:
+        """Names of the front-panel ports, in order (for topology links and the inventory)."""
+        return []
+
+    serial_prefix: str = "LAB"
+
+    def inventory_facts(self, index: int) -> dict[str, str]:
+        """Serial, model and software of the device at ``index``, known without creating its state."""
+        from nettui.lab.platforms.cisco_common import serial_for
+
+        return {
+            "serial": serial_for(self.serial_prefix, index),
+            "model": self.default_model,
+            "software_version": self.default_version,
+        }
+
+    def port_names(self) -> list[str]:
+        """Front-panel port names of a factory-fresh device (known without creating state)."""
+        return []
+
+    def canonical_port(self, text: str) -> str:
+        """A port name as typed (perhaps abbreviated) -> the device's full name."""
+        return text
+
+    def mgmt_ip(self, index: int) -> str:
+        """The management address the device at ``index`` advertises."""
+        return f"10.200.{((index + 1) >> 8) & 255}.{(index + 1) & 255 or 1}"
+
+    def chassis_mac(self, index: int) -> str:
+        """The chassis MAC the device at ``index`` advertises over LLDP."""
+        return f"0000.5e00.{index & 0xFFFF:04x}"
+
+    def system_description(self) -> str:
+        """The LLDP system description of this platform."""
+        return self.name
+
+    def run_exec(self, session: CliSession, command: str) -> str:
+        """An SSH exec request: run one command at full privilege and return its output."""
+        response = self.handle(session, command)
+        return response.output
+
+    def describe(self) -> dict[str, Any]:
+        """The names other tools know this platform by."""
+        return {
+            "name": self.name,
+            "manufacturer": self.manufacturer,
+            "netmiko": self.netmiko_device_type,
+            "scrapli": self.scrapli_definition,
+        }

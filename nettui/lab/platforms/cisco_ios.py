@@ -1,0 +1,485 @@
+"""Cisco IOS-XE (a Catalyst 9300): prompts, errors and show output in IOS-XE 17 formats.
+
+The show output follows real devices closely enough for ntc-templates to parse it
+(``show version``, ``show ip interface brief``, ``show interfaces status``, ``show vlan``,
+``show lldp neighbors detail``, ``show inventory``); the tests check that.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from typing import TYPE_CHECKING, ClassVar
+
+from nettui.lab.platforms.base import Response
+from nettui.lab.platforms.cisco_common import CiscoLikePlatform, colon_mac
+from nettui.lab.state import DeviceConfig, DeviceState, Interface
+
+if TYPE_CHECKING:
+    from nettui.lab.device import CliSession
+
+__all__ = ["CiscoIos"]
+
+
+def _secret_hash(text: str) -> str:
+    # A stable stand-in for a type-9 hash: never the secret itself.
+    return "$9$" + hashlib.sha256(text.encode()).hexdigest()[:40]
+
+
+def _ios_version_long(version: str) -> str:
+    """``17.09.04a`` -> ``17.9.4a`` (the classic IOS line prints it without leading zeros)."""
+    parts = version.split(".")
+    out = []
+    for part in parts:
+        digits = part.lstrip("0") or "0"
+        out.append(digits if part[:1].isdigit() else part)
+    return ".".join(out)
+
+
+class CiscoIos(CiscoLikePlatform):
+    """IOS-XE on a Catalyst 9300-24P."""
+
+    name = "cisco_ios"
+    manufacturer = "Cisco"
+    default_model = "C9300-24P"
+    default_version = "17.09.04a"
+    netmiko_device_type = "cisco_ios"
+    scrapli_definition = "cisco_iosxe"
+    interface_types: ClassVar[list[tuple[str, str, bool]]] = [
+        ("GigabitEthernet", "Gi", False),
+        ("TenGigabitEthernet", "Te", False),
+        ("FastEthernet", "Fa", False),
+        ("Loopback", "Lo", True),
+        ("Vlan", "Vl", True),
+        ("Port-channel", "Po", True),
+    ]
+    serial_prefix = "FOC"
+    mac_oui = "001e.14"
+    has_aaa_new_model = True
+
+    def physical_ports(self, count: int) -> list[tuple[str, str]]:
+        """Gi1/0/1 .. Gi1/0/N."""
+        return [(f"GigabitEthernet1/0/{n}", "1000") for n in range(1, count + 1)]
+
+    def system_description(self) -> str:
+        """The LLDP system description (the first line of ``show version``'s IOS banner)."""
+        return (
+            "Cisco IOS Software [Cupertino], Catalyst L3 Switch Software (CAT9K_IOSXE), "
+            f"Version {_ios_version_long(self.default_version)}, RELEASE SOFTWARE (fc3)"
+        )
+
+    def default_image(self) -> str:
+        """IOS-XE boots ``packages.conf`` in install mode; the bundle is on flash too."""
+        return f"flash:cat9k_iosxe.{self.default_version}.SPA.bin"
+
+    def invalid(self, session: CliSession, line: str, index: int, incomplete: bool) -> Response:
+        """``% Invalid input detected at '^' marker.`` under the offending word."""
+        line = session.data.get("line", line)
+        if incomplete:
+            return Response("% Incomplete command.\n")
+        return Response(self.caret_line(session, line, index) + "\n% Invalid input detected at '^' marker.\n")
+
+    def reject_message(self, line: str) -> str:
+        """What AAA command authorisation says."""
+        return "Command authorization failed.\n"
+
+    def handle(self, session: CliSession, line: str) -> Response:
+        """Remember the raw line, for caret positions, then run it."""
+        session.data["line"] = line
+        return super().handle(session, line)
+
+    # -- show output ---------------------------------------------------------------------
+
+    def show_version(self, session: CliSession) -> str:
+        """IOS-XE 17 ``show version``."""
+        state = session.state
+        version = state.installed_version or state.version
+        host = self.cfg(session).hostname
+        long_version = _ios_version_long(version)
+        return f"""Cisco IOS XE Software, Version {version}
+{self.system_description().replace(_ios_version_long(self.default_version), long_version)}
+Technical Support: http://www.cisco.com/techsupport
+Copyright (c) 1986-2023 by Cisco Systems, Inc.
+Compiled Fri 20-Oct-23 10:44 by mcpre
+
+
+Cisco IOS-XE software, Copyright (c) 2005-2023 by cisco Systems, Inc.
+All rights reserved.  Certain components of Cisco IOS-XE software are
+licensed under the GNU General Public License ("GPL") Version 2.0.  The
+software code licensed under GPL Version 2.0 is free software that comes
+with ABSOLUTELY NO WARRANTY.  You can redistribute and/or modify such
+GPL code under the terms of GPL Version 2.0.  For more details, see the
+documentation or "License Notice" file accompanying the IOS-XE software,
+or the applicable URL provided on the flyer accompanying the IOS-XE
+software.
+
+
+ROM: IOS-XE ROMMON
+BOOTLDR: System Bootstrap, Version 17.9.1r, RELEASE SOFTWARE (P)
+
+{host} uptime is {state.uptime()}
+Uptime for this control processor is {state.uptime()}
+System returned to ROM by Reload Command
+System image file is "flash:packages.conf"
+Last reload reason: Reload Command
+
+
+
+This product contains cryptographic features and is subject to United
+States and local country laws governing import, export, transfer and
+use. Delivery of Cisco cryptographic products does not imply
+third-party authority to import, export, distribute or use encryption.
+
+
+Technology Package License Information:
+
+------------------------------------------------------------------------------
+Technology-package                                     Technology-package
+Current                        Type                       Next reboot
+------------------------------------------------------------------------------
+network-advantage       Smart License                 network-advantage
+dna-advantage           Subscription Smart License    dna-advantage
+
+
+Smart Licensing Status: Smart Licensing Using Policy
+
+cisco {state.model} (X86) processor with 1331521K/6147K bytes of memory.
+Processor board ID {state.serial}
+1 Virtual Ethernet interface
+{self.interface_count} Gigabit Ethernet interfaces
+4 Ten Gigabit Ethernet interfaces
+2048K bytes of non-volatile configuration memory.
+8388608K bytes of physical memory.
+1638400K bytes of Crash Files at crashinfo:.
+11264000K bytes of Flash at flash:.
+
+Base Ethernet MAC Address          : {colon_mac(state.mac)}
+Motherboard Assembly Number        : 73-17956-04
+Motherboard Serial Number          : {state.serial}
+Model Revision Number              : A0
+Motherboard Revision Number        : A0
+Model Number                       : {state.model}
+System Serial Number               : {state.serial}
+CLEI Code Number                   : INM1S00ARA
+
+
+Switch Ports Model              SW Version        SW Image              Mode
+------ ----- -----              ----------        ----------            ----
+*    1 {self.interface_count + 4:<5} {state.model:<18} {version:<17} CAT9K_IOSXE           INSTALL
+
+
+Configuration register is 0x102
+"""
+
+    def running_config(self, state: DeviceState, config: DeviceConfig) -> str:
+        """``show running-config`` in IOS-XE order, VLANs included (VTP transparent)."""
+        out: list[str] = []
+        out.append("!")
+        out.append(f"version {'.'.join(_ios_version_long(state.installed_version or state.version).split('.')[:2])}")
+        out += [
+            "service timestamps debug datetime msec",
+            "service timestamps log datetime msec",
+            "service password-encryption",
+            "service call-home",
+            "no platform punt-keepalive disable-kernel-core",
+            "!",
+            f"hostname {config.hostname}",
+            "!",
+        ]
+        if config.boot_system:
+            out += [f"boot system {config.boot_system}", "!"]
+        for vrf in config.vrfs.values():
+            out.append(f"vrf definition {vrf.name}")
+            if vrf.rd:
+                out.append(f" rd {vrf.rd}")
+            out += [" !", " address-family ipv4", " exit-address-family", "!"]
+        out += [f"enable secret 9 {_secret_hash('enable' + config.hostname)}", "!"]
+        out.append("aaa new-model" if config.aaa_new_model else "no aaa new-model")
+        out += ["switch 1 provision c9300-24p", "!", "!", "!", f"ip domain name {config.domain_name}", "!"]
+        out += ["login on-success log", "vtp mode transparent", "!", "!"]
+        out += [
+            f"username {config.username} privilege 15 secret 9 {_secret_hash(config.username)}",
+            "!",
+            "redundancy",
+            " mode sso",
+            "!",
+        ]
+        for vid in sorted(config.vlans):
+            if vid == 1:
+                continue
+            out.append(f"vlan {vid}")
+            if config.vlans[vid] != f"VLAN{vid:04d}":
+                out.append(f" name {config.vlans[vid]}")
+            out.append("!")
+        for iface in self._ordered(config):
+            out.append(f"interface {iface.name}")
+            out += self._interface_lines(iface)
+            out.append("!")
+        out += ["ip forward-protocol nd", "no ip http server", "no ip http secure-server", "ip ssh version 2", "!"]
+        for community, mode in config.snmp_communities.items():
+            out.append(f"snmp-server community {community} {mode}")
+        if config.snmp_communities:
+            out.append("!")
+        if config.banner_motd is not None:
+            out += [f"banner motd ^C{config.banner_motd}^C", "!"]
+        out += [
+            "line con 0",
+            " stopbits 1",
+            "line vty 0 4",
+            " transport input ssh",
+            "line vty 5 15",
+            " transport input ssh",
+            "!",
+        ]
+        for server in config.ntp_servers:
+            out.append(f"ntp server {server}")
+        out.append("!")
+        out.append("end")
+        body = "\n".join(out) + "\n"
+        stamp = time.strftime("%H:%M:%S UTC %a %b %d %Y", time.gmtime())
+        header = (
+            "Building configuration...\n\n"
+            f"Current configuration : {len(body)} bytes\n!\n"
+            f"! Last configuration change at {stamp} by {config.username}\n"
+        )
+        return header + body
+
+    def startup_config(self, state: DeviceState, config: DeviceConfig) -> str:
+        """``show startup-config``: the saved configuration, with IOS's header."""
+        text = self.running_config(state, config)
+        body = text.split("!\n", 1)[1]
+        return f"Using {len(body)} out of 2097152 bytes\n!\n" + body
+
+    def _ordered(self, config: DeviceConfig) -> list[Interface]:
+        # IOS lists the management port, physical ports, then logical interfaces by type.
+        def key(iface: Interface) -> tuple[int, str]:
+            if iface.name == self.mgmt_interface:
+                return (1, "")
+            if iface.physical:
+                return (2, "")
+            return (3 if iface.name.startswith("Port") else 4 if iface.name.startswith("Loop") else 5, iface.name)
+
+        return sorted(config.interfaces.values(), key=key)
+
+    def _interface_lines(self, iface: Interface) -> list[str]:
+        out: list[str] = []
+        if iface.description:
+            out.append(f" description {iface.description}")
+        if iface.vrf:
+            out.append(f" vrf forwarding {iface.vrf}")
+        if iface.physical and iface.name != self.mgmt_interface:
+            if iface.switchport:
+                if iface.access_vlan != 1:
+                    out.append(f" switchport access vlan {iface.access_vlan}")
+                if iface.native_vlan != 1:
+                    out.append(f" switchport trunk native vlan {iface.native_vlan}")
+                if iface.trunk_allowed != "1-4094":
+                    out.append(f" switchport trunk allowed vlan {iface.trunk_allowed or 'none'}")
+                if iface.mode == "trunk":
+                    out.append(" switchport mode trunk")
+                elif iface.mode == "access" and (iface.access_vlan != 1 or iface.description):
+                    out.append(" switchport mode access")
+            else:
+                out.append(" no switchport")
+        if not iface.switchport or not iface.physical or iface.name == self.mgmt_interface:
+            pair = iface.ipv4_address_mask()
+            out.append(f" ip address {pair[0]} {pair[1]}" if pair else " no ip address")
+        if iface.shutdown:
+            out.append(" shutdown")
+        if iface.name == self.mgmt_interface:
+            out.append(" negotiation auto")
+        return out
+
+    def show_ip_interface_brief(self, session: CliSession) -> str:
+        """``show ip interface brief``."""
+        config = self.cfg(session)
+        neighbors = self.neighbor_ports(session)
+        lines = ["Interface              IP-Address      OK? Method Status                Protocol"]
+        for iface in self._ordered(config):
+            if iface.switchport and iface.physical and iface.name != self.mgmt_interface:
+                address = "unassigned"
+            else:
+                address = iface.ipv4.split("/")[0] if iface.ipv4 else "unassigned"
+            up = self.is_connected(session.state, iface, neighbors)
+            status = "administratively down" if iface.shutdown else ("up" if up else "down")
+            method = "NVRAM" if iface.ipv4 else "unset"
+            lines.append(f"{iface.name:<23}{address:<16}YES {method:<7}{status:<22}{'up' if up else 'down'}")
+        return "\n".join(lines)
+
+    def show_interfaces_status(self, session: CliSession) -> str:
+        """``show interfaces status``."""
+        config = self.cfg(session)
+        neighbors = self.neighbor_ports(session)
+        lines = ["", "Port         Name               Status       Vlan       Duplex  Speed Type"]
+        for iface in config.interfaces.values():
+            if not iface.physical:
+                continue
+            up = self.is_connected(session.state, iface, neighbors)
+            status = "disabled" if iface.shutdown else ("connected" if up else "notconnect")
+            if iface.name == self.mgmt_interface or not iface.switchport:
+                vlan = "routed"
+            else:
+                vlan = "trunk" if iface.mode == "trunk" else str(iface.access_vlan)
+            duplex, speed = ("a-full", "a-1000") if up else ("auto", "auto")
+            kind = "RJ45" if iface.name == self.mgmt_interface else "10/100/1000BaseTX"
+            lines.append(
+                f"{self.short_name(iface.name):<13}{iface.description[:18]:<19}{status:<13}{vlan:<11}"
+                f"{duplex:>6} {speed:>6} {kind}"
+            )
+        return "\n".join(lines)
+
+    def show_vlan(self, session: CliSession, brief: bool) -> str:
+        """``show vlan brief`` and ``show vlan`` (with its second table)."""
+        config = self.cfg(session)
+        ports = self.access_ports_by_vlan(config)
+        lines = [
+            "",
+            "VLAN Name                             Status    Ports",
+            "---- -------------------------------- --------- -------------------------------",
+        ]
+        reserved = {1002: "fddi-default", 1003: "token-ring-default", 1004: "fddinet-default", 1005: "trnet-default"}
+        for vid in sorted(set(config.vlans) | set(reserved)):
+            name = config.vlans.get(vid) or reserved[vid]
+            status = "act/unsup" if vid in reserved else "active"
+            members = ports.get(vid, [])
+            chunks = [", ".join(members[i : i + 4]) for i in range(0, len(members), 4)] or [""]
+            for index, chunk in enumerate(chunks):
+                if index == 0:
+                    lines.append(f"{vid:<4} {name:<32} {status:<9} {chunk}".rstrip())
+                else:
+                    lines.append(f"{'':<48}{chunk}")
+        if not brief:
+            lines += [
+                "",
+                "VLAN Type  SAID       MTU   Parent RingNo BridgeNo Stp  BrdgMode Trans1 Trans2",
+                "---- ----- ---------- ----- ------ ------ -------- ---- -------- ------ ------",
+            ]
+            for vid in sorted(set(config.vlans) | set(reserved)):
+                kind = {1002: "fddi", 1003: "tr", 1004: "fdnet", 1005: "trnet"}.get(vid, "enet")
+                lines.append(
+                    f"{vid:<4} {kind:<5} {100000 + vid:<10} 1500  -      -      -        -    -        0      0"
+                )
+            lines += [
+                "",
+                "Remote SPAN VLANs",
+                "------------------------------------------------------------------------------",
+                "",
+                "",
+                "Primary Secondary Type              Ports",
+                "------- --------- ----------------- ------------------------------------------",
+            ]
+        return "\n".join(lines)
+
+    def show_lldp_neighbors(self, session: CliSession, detail: bool) -> str:
+        """``show lldp neighbors [detail]``."""
+        neighbors = session.device.neighbors
+        if not detail:
+            lines = [
+                "Capability codes:",
+                "    (R) Router, (B) Bridge, (T) Telephone, (C) DOCSIS Cable Device",
+                "    (W) WLAN Access Point, (P) Repeater, (S) Station, (O) Other",
+                "",
+                "Device ID           Local Intf     Hold-time  Capability      Port ID",
+            ]
+            for n in neighbors:
+                lines.append(f"{n.name[:20]:<20}{self.short_name(n.local_port):<15}{120:<11}{'B,R':<16}{n.port}")
+            lines += ["", f"Total entries displayed: {len(neighbors)}"]
+            return "\n".join(lines)
+        lines = []
+        for n in neighbors:
+            lines += [
+                "------------------------------------------------",
+                f"Local Intf: {self.short_name(n.local_port)}",
+                f"Chassis id: {n.chassis_mac}",
+                f"Port id: {n.port}",
+                f"Port Description: {n.port}",
+                f"System Name: {n.name}",
+                "",
+                "System Description: ",
+                n.description,
+                "",
+                "Time remaining: 105 seconds",
+                "System Capabilities: B,R",
+                "Enabled Capabilities: B,R",
+                "Management Addresses:",
+                f"    IP: {n.mgmt_address}",
+                "Auto Negotiation - not supported",
+                "Physical media capabilities - not advertised",
+                "Media Attachment Unit type - not advertised",
+                "Vlan ID: - not advertised",
+                "",
+            ]
+        lines += ["", f"Total entries displayed: {len(neighbors)}"]
+        return "\n".join(lines)
+
+    def show_inventory(self, session: CliSession) -> str:
+        """``show inventory``."""
+        state = session.state
+        return (
+            'NAME: "c93xx Stack", DESCR: "c93xx Stack"\n'
+            f"PID: {state.model:<18}, VID: V02  , SN: {state.serial}\n\n"
+            f'NAME: "Switch 1", DESCR: "{state.model}"\n'
+            f"PID: {state.model:<18}, VID: V02  , SN: {state.serial}\n\n"
+            'NAME: "Switch 1 - Power Supply A", DESCR: "Switch 1 - Power Supply A"\n'
+            f"PID: PWR-C1-715WAC      , VID: V02  , SN: LIT{state.serial[3:]}\n\n"
+            'NAME: "Switch 1 FRU Uplink Module 1", DESCR: "4x10G Uplink Module"\n'
+            f"PID: C9300-NM-4G        , VID: V01  , SN: FOC{state.serial[3:]}Z\n"
+        )
+
+    def show_interface(self, session: CliSession, iface: Interface) -> str:
+        """``show interfaces X``: the first lines of the real thing."""
+        up = self.is_connected(session.state, iface, self.neighbor_ports(session))
+        status = "administratively down" if iface.shutdown else ("up" if up else "down")
+        lines = [
+            f"{iface.name} is {status}, line protocol is {'up' if up else 'down'} "
+            f"({'connected' if up else 'notconnect'})",
+            f"  Hardware is Gigabit Ethernet, address is {session.state.mac} (bia {session.state.mac})",
+        ]
+        if iface.description:
+            lines.append(f"  Description: {iface.description}")
+        if iface.ipv4:
+            lines.append(f"  Internet address is {iface.ipv4}")
+        lines += [
+            "  MTU 1500 bytes, BW 1000000 Kbit/sec, DLY 10 usec,",
+            "     reliability 255/255, txload 1/255, rxload 1/255",
+            "  Encapsulation ARPA, loopback not set",
+            "  Full-duplex, 1000Mb/s, media type is 10/100/1000BaseTX" if up else "  Auto-duplex, Auto-speed",
+            "     0 packets input, 0 bytes, 0 no buffer",
+            "     0 packets output, 0 bytes, 0 underruns",
+        ]
+        return "\n".join(lines)
+
+    def dir_listing(self, session: CliSession, filesystem: str) -> str:
+        """``dir flash:``."""
+        filesystem = filesystem if filesystem.endswith(":") else filesystem.split(":")[0] + ":"
+        files = sorted((n, s) for n, s in session.state.files.items() if n.startswith(filesystem))
+        lines = [f"Directory of {filesystem}/", ""]
+        for number, (name, size) in enumerate(files, start=1):
+            lines.append(
+                f"{number * 1000 + 3:>8}  -rw-{size:>15}  Oct 20 2023 10:44:00 +00:00  {name.split(':', 1)[1]}"
+            )
+        lines += ["", "11353194496 bytes total (8770846720 bytes free)"]
+        return "\n".join(lines)
+
+    def show_file_systems(self, session: CliSession) -> str:
+        """``show file systems``."""
+        return """File Systems:
+
+       Size(b)       Free(b)      Type  Flags  Prefixes
+*  11353194496    8770846720      disk     rw   flash:
+    1651314688    1647255552      disk     rw   crashinfo:
+        2097152       2097152     nvram     rw   nvram:
+             -             -   network     rw   tftp: scp: http: https: ftp:"""
+
+    def save_output(self) -> str:
+        """``write memory``."""
+        return "Building configuration...\n[OK]"
+
+    def x_copy_run_start(self, s: CliSession, a: dict[str, str]) -> Response:
+        """IOS asks for the destination file name before copying."""
+
+        def confirm(session: CliSession, line: str) -> Response:
+            return self.x_write(session, {})
+
+        s.data["confirm"] = confirm
+        return Response("Destination filename [startup-config]? ", prompt=False)

@@ -1,0 +1,231 @@
+"""The state of one simulated device: a structured configuration model, files and software.
+
+Each platform renders this one model into its own text formats (``show running-config``,
+``show vlan``, ...), and configuration commands change the model, so what a test configures
+is what it sees in every show command afterwards. Junos keeps its configuration as ``set``
+statements (that is how Junos itself thinks of it), in :class:`JunosConfig`.
+"""
+
+from __future__ import annotations
+
+import copy
+import ipaddress
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = [
+    "DeviceConfig",
+    "DeviceState",
+    "Interface",
+    "JunosConfig",
+    "LldpNeighbor",
+    "Vrf",
+    "parse_vlan_list",
+    "render_vlan_list",
+]
+
+
+@dataclass
+class Interface:
+    """One interface of the configuration model (physical, SVI, loopback or port-channel)."""
+
+    name: str
+    description: str = ""
+    shutdown: bool = False
+    switchport: bool = True
+    mode: str = "access"  # "access" or "trunk" when switchport is true
+    access_vlan: int = 1
+    trunk_allowed: str = "1-4094"
+    native_vlan: int = 1
+    ipv4: str | None = None  # "address/prefixlen"
+    vrf: str | None = None
+    physical: bool = True
+    speed: str = "1000"
+
+    def ipv4_address_mask(self) -> tuple[str, str] | None:
+        """The address and dotted mask of the interface, as IOS shows and takes them."""
+        if self.ipv4 is None:
+            return None
+        iface = ipaddress.IPv4Interface(self.ipv4)
+        return str(iface.ip), str(iface.netmask)
+
+
+@dataclass
+class Vrf:
+    """A VRF: only what the lab's commands can set."""
+
+    name: str
+    rd: str | None = None
+
+
+@dataclass
+class DeviceConfig:
+    """The configuration of an IOS, NX-OS or EOS device, rendered per platform."""
+
+    hostname: str
+    vlans: dict[int, str] = field(default_factory=dict)
+    interfaces: dict[str, Interface] = field(default_factory=dict)
+    vrfs: dict[str, Vrf] = field(default_factory=dict)
+    ntp_servers: list[str] = field(default_factory=list)
+    snmp_communities: dict[str, str] = field(default_factory=dict)
+    banner_motd: str | None = None
+    aaa_new_model: bool = False
+    domain_name: str = "lab.example"
+    boot_system: str | None = None
+    username: str = "admin"
+
+    def copy(self) -> DeviceConfig:
+        """An independent copy (startup-config, Junos candidate)."""
+        return copy.deepcopy(self)
+
+
+@dataclass
+class JunosConfig:
+    """A Junos configuration, as the ordered list of its ``set`` statements."""
+
+    lines: list[str] = field(default_factory=list)
+
+    def copy(self) -> JunosConfig:
+        """An independent copy (candidate configuration, rollback history)."""
+        return JunosConfig(list(self.lines))
+
+    def value(self, prefix: str) -> str | None:
+        """The rest of the last statement that starts with ``prefix`` (e.g. the host name)."""
+        found = None
+        for line in self.lines:
+            if line.startswith(prefix + " "):
+                found = line[len(prefix) + 1 :]
+        return found
+
+    def hostname(self) -> str:
+        """``system host-name``, as the prompt shows it."""
+        return self.value("set system host-name") or "junos"
+
+    def add(self, statement: str) -> None:
+        """Add one ``set`` statement; setting a leaf again replaces its value."""
+        if statement in self.lines:
+            return
+        for key in _JUNOS_SINGLE_VALUED:
+            if statement.startswith(key + " "):
+                self.lines = [line for line in self.lines if not line.startswith(key + " ")]
+        self.lines.append(statement)
+
+    def delete(self, path: str) -> int:
+        """Remove every statement at or below ``path`` (``delete`` takes the path without ``set``)."""
+        prefix = "set " + path
+        keep = [line for line in self.lines if not (line == prefix or line.startswith(prefix + " "))]
+        removed = len(self.lines) - len(keep)
+        self.lines = keep
+        return removed
+
+
+# Junos leaves that hold one value: setting them again replaces the old statement.
+_JUNOS_SINGLE_VALUED = ("set system host-name", "set system login message", "set system domain-name")
+
+
+@dataclass
+class LldpNeighbor:
+    """A neighbour seen on a local port, from the lab's topology."""
+
+    local_port: str
+    name: str
+    port: str
+    platform: str
+    mgmt_address: str
+    chassis_mac: str
+    description: str
+
+
+@dataclass
+class DeviceState:
+    """Everything that lives for the life of the lab on one device."""
+
+    name: str
+    platform: str
+    serial: str
+    model: str
+    version: str
+    mac: str
+    config: DeviceConfig | None = None
+    startup: DeviceConfig | None = None
+    junos: JunosConfig | None = None
+    junos_history: list[JunosConfig] = field(default_factory=list)  # [0] is the active one
+    files: dict[str, int] = field(default_factory=dict)  # "flash:name" -> size in bytes
+    booted_at: float = field(default_factory=time.time)
+    boot_image: str | None = None
+    installed_version: str | None = None  # the version that a reload will boot
+    unreachable_until: float = 0.0
+
+    def hostname(self) -> str:
+        """The configured host name (it is the prompt)."""
+        if self.junos is not None:
+            return self.junos.hostname()
+        assert self.config is not None
+        return self.config.hostname
+
+    def uptime(self) -> str:
+        """Uptime in the ``1 day, 2 hours, 3 minutes`` form that Cisco prints."""
+        seconds = int(time.time() - self.booted_at)
+        days, rest = divmod(seconds, 86400)
+        hours, rest = divmod(rest, 3600)
+        minutes = rest // 60
+        return f"{days} days, {hours} hours, {minutes} minutes"
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-able snapshot, for the lab's state file."""
+        from dataclasses import asdict
+
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> DeviceState:
+        """The inverse of :meth:`to_json`."""
+        data = dict(data)
+        for key in ("config", "startup"):
+            raw = data.get(key)
+            if raw is not None:
+                raw = dict(raw)
+                raw["interfaces"] = {k: Interface(**v) for k, v in raw["interfaces"].items()}
+                raw["vrfs"] = {k: Vrf(**v) for k, v in raw["vrfs"].items()}
+                raw["vlans"] = {int(k): v for k, v in raw["vlans"].items()}
+                data[key] = DeviceConfig(**raw)
+        if data.get("junos") is not None:
+            data["junos"] = JunosConfig(**data["junos"])
+        data["junos_history"] = [JunosConfig(**h) for h in data.get("junos_history", [])]
+        return cls(**data)
+
+
+def parse_vlan_list(text: str) -> set[int]:
+    """``"10,20-22"`` -> {10, 20, 21, 22}; raises ValueError on anything else."""
+    result: set[int] = set()
+    for part in text.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if "-" in part:
+            low, high = (int(p) for p in part.split("-", 1))
+            if not 1 <= low <= high <= 4094:
+                raise ValueError(part)
+            result.update(range(low, high + 1))
+        else:
+            vid = int(part)
+            if not 1 <= vid <= 4094:
+                raise ValueError(part)
+            result.add(vid)
+    return result
+
+
+def render_vlan_list(vlans: set[int]) -> str:
+    """{10, 20, 21, 22} -> ``"10,20-22"``, the compact form devices print."""
+    ordered = sorted(vlans)
+    parts: list[str] = []
+    index = 0
+    while index < len(ordered):
+        start = ordered[index]
+        while index + 1 < len(ordered) and ordered[index + 1] == ordered[index] + 1:
+            index += 1
+        end = ordered[index]
+        parts.append(str(start) if start == end else f"{start}-{end}")
+        index += 1
+    return ",".join(parts)
