@@ -323,7 +323,14 @@ def build_graph(session: Session) -> dict[type[m.Base], m.Base]:
         message="conflict on tasks/change-vlan.yaml",
         errors=[{"path": "tasks/change-vlan.yaml"}],
     )
+    host_key = m.DeviceHostKey(
+        device=device,
+        key_type="ssh-ed25519",
+        public_key="ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB",
+        fingerprint="SHA256:x",
+    )
     objects: list[Any] = [
+        host_key,
         manufacturer,
         platform,
         site,

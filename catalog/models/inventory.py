@@ -210,3 +210,17 @@ class IPAddress(Timestamped, Base):
     vrf: Mapped[VRF | None] = relationship()
     interface: Mapped[Interface | None] = relationship(back_populates="ip_addresses")
     tenant: Mapped[Tenant | None] = relationship()
+
+
+class DeviceHostKey(Timestamped, Base):
+    """The SSH host key trusted for a device (trust on first use). A device that presents
+    another key is refused until an operator accepts the new one."""
+
+    __tablename__ = "device_host_key"
+
+    device_id: Mapped[int] = mapped_column(ForeignKey("device.id", ondelete="CASCADE"), unique=True)
+    key_type: Mapped[str] = mapped_column(String(50))
+    public_key: Mapped[str] = mapped_column(Text, doc="OpenSSH one-line form, without comment")
+    fingerprint: Mapped[str] = mapped_column(String(100), doc="SHA256:... as ssh-keygen -l prints")
+
+    device: Mapped[Device] = relationship()

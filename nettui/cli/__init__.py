@@ -17,6 +17,10 @@ ENV_DATABASE_URL = "NETTUI_DATABASE_URL"  # catalog.store reads the same variabl
 # Subcommands load on first use, so `nettui --help` and shell completion stay fast.
 LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "db": ("nettui.cli.db", "The store: schema migrations and status."),
+    "device": (
+        "nettui.cli.device",
+        "Talk to one device: run a command, read its facts or configuration, trust its host key.",
+    ),
     "inventory": ("nettui.cli.inventory", "Devices and what they connect to: import, list, show."),
     "users": ("nettui.cli.users", "Users: roles, SSH keys for the bastion, and which devices each one may touch."),
     "secrets": ("nettui.cli.secrets", "Secrets groups: where each credential lives (env:, file: or keyring:)."),

@@ -1,0 +1,154 @@
+"""From a device name in the store to an open provider session: credentials resolved from the
+device's secrets group at connect time, and its host key checked (trusted on first use)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, replace
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from catalog import models as m
+from catalog.errors import NettuiError, NotFoundError
+from catalog.secrets import SecretResolutionError, resolve_group
+from catalog.store import Store
+from drivers.base import DEFAULT_TIMEOUT_S, Credentials, DeviceTarget, Provider
+from drivers.errors import CredentialsError
+from drivers.netmiko_provider import HostKeyMismatch, NetmikoProvider
+from drivers.scrapli_provider import ScrapliProvider
+from drivers.trust import HostKey, changed_key_error, fetch_host_key, store_host_key, stored_host_key
+
+PROVIDERS: dict[str, type[NetmikoProvider] | type[ScrapliProvider]] = {
+    "netmiko": NetmikoProvider,
+    "scrapli": ScrapliProvider,
+}
+USERNAME_ENTRIES = ("username", "user")
+PASSWORD_ENTRIES = ("password",)
+ENABLE_ENTRIES = ("enable_secret", "enable", "secret")
+
+
+@dataclass(frozen=True)
+class PreparedDevice:
+    """A device read from the store, ready to connect to."""
+
+    device_id: int
+    target: DeviceTarget
+    trusted_key: HostKey | None
+
+
+def credentials_for(device: m.Device) -> Credentials:
+    """Resolve the device's secrets group now; errors name the device, the group and the entry."""
+    group = device.secrets_group
+    if group is None:
+        raise CredentialsError(
+            device.name,
+            "the device has no secrets group, so nettui has no credentials for it",
+            hint="set secrets_group in the inventory file and import it again",
+        )
+    try:
+        secrets = resolve_group(group)
+    except SecretResolutionError as exc:
+        what = f"{exc.where}: {exc.what}" if exc.where else exc.what
+        raise CredentialsError(device.name, what, hint=exc.hint) from None
+
+    def first(names: tuple[str, ...]) -> Any:
+        return next((secrets[n] for n in names if n in secrets), None)
+
+    username = first(USERNAME_ENTRIES)
+    if username is None:
+        raise CredentialsError(
+            device.name,
+            f"secrets group '{group.name}' has no username entry",
+            hint=f"nettui secrets set {group.name} username=env:VARIABLE",
+        )
+    return Credentials(username, first(PASSWORD_ENTRIES), first(ENABLE_ENTRIES))
+
+
+def prepare_devices(store: Store, names: list[str], *, timeout: float = DEFAULT_TIMEOUT_S) -> list[PreparedDevice]:
+    """Load devices (one query), resolve their credentials and trusted host keys. Blocking."""
+    with store.read_session() as session:
+        devices = {
+            d.name: d
+            for d in session.scalars(
+                select(m.Device)
+                .where(m.Device.name.in_(names))
+                .options(
+                    selectinload(m.Device.platform),
+                    selectinload(m.Device.secrets_group).selectinload(m.SecretsGroup.entries),
+                )
+            )
+        }
+        keys = {
+            row.device_id: HostKey(row.key_type, row.public_key, row.fingerprint)
+            for row in session.scalars(
+                select(m.DeviceHostKey).where(m.DeviceHostKey.device_id.in_([d.id for d in devices.values()]))
+            )
+        }
+        prepared = []
+        for name in names:
+            device = devices.get(name)
+            if device is None:
+                raise NotFoundError(f"no device '{name}'", hint="`nettui inventory list` lists them")
+            if device.platform is None:
+                raise NettuiError(
+                    f"device '{name}' has no platform, so nettui cannot tell how to talk to it",
+                    hint="set its platform (a network driver such as cisco_ios) in the inventory",
+                )
+            target = DeviceTarget(
+                name=device.name,
+                host=device.host,
+                port=device.ssh_port,
+                network_driver=device.platform.network_driver,
+                credentials=credentials_for(device),
+                timeout=timeout,
+            )
+            prepared.append(PreparedDevice(device.id, target, keys.get(device.id)))
+        return prepared
+
+
+async def open_session(store: Store, prepared: PreparedDevice, driver: str = "netmiko") -> Provider:
+    """Open a provider session to a prepared device, checking its host key."""
+    target = prepared.target
+    trusted = prepared.trusted_key
+    if trusted is None:
+        trusted = await fetch_host_key(target.name, target.host, target.port, target.timeout)
+        await asyncio.to_thread(_remember_key, store, prepared.device_id, trusted)
+    provider = PROVIDERS[driver](replace(target, known_hosts_line=trusted.known_hosts_line(target.host, target.port)))
+    try:
+        await provider.open()
+    except HostKeyMismatch:
+        presented = await fetch_host_key(target.name, target.host, target.port, target.timeout)
+        raise changed_key_error(target.name, trusted, presented) from None
+    return provider
+
+
+def _remember_key(store: Store, device_id: int, key: HostKey) -> None:
+    with store.session() as session:
+        if stored_host_key(session, device_id) is None:  # another process may have just trusted one
+            store_host_key(session, device_id, key)
+
+
+async def connect(store: Store, name: str, driver: str = "netmiko", *, timeout: float = DEFAULT_TIMEOUT_S) -> Provider:
+    """Open a session to the device called ``name``: ``async with await connect(...) as dev:``."""
+    if driver not in PROVIDERS:
+        raise NettuiError(f"unknown driver {driver!r}", hint=f"use one of: {', '.join(PROVIDERS)}")
+    (prepared,) = await asyncio.to_thread(prepare_devices, store, [name], timeout=timeout)
+    return await open_session(store, prepared, driver)
+
+
+async def trust_current_key(
+    store: Store, name: str, *, timeout: float = DEFAULT_TIMEOUT_S
+) -> tuple[HostKey | None, HostKey]:
+    """Accept whatever host key the device presents now; returns (previous, new)."""
+    with store.read_session() as session:
+        device = session.scalars(select(m.Device).where(m.Device.name == name)).one_or_none()
+        if device is None:
+            raise NotFoundError(f"no device '{name}'", hint="`nettui inventory list` lists them")
+        device_id, host, port = device.id, device.host, device.ssh_port
+        previous = stored_host_key(session, device_id)
+    current = await fetch_host_key(name, host, port, timeout)
+    with store.session() as session:
+        store_host_key(session, device_id, current)
+    return previous, current

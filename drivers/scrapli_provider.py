@@ -1,0 +1,199 @@
+"""scrapli, the 2026 FFI release: natively async."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from types import TracebackType
+from typing import Any
+
+from drivers.base import CommandResult, ConfigResult, DeviceTarget
+from drivers.errors import (
+    AuthenticationFailed,
+    CommandRejected,
+    ConfigurationError,
+    ConnectionDropped,
+    DeviceError,
+    DeviceUnreachable,
+    EnableFailed,
+)
+from drivers.facts import facts_from_show_version, hostname_from_prompt
+from drivers.netmiko_provider import HOST_KEY_MISMATCH, HostKeyMismatch, _first_line
+from drivers.platforms import profile_for
+from drivers.redaction import register
+from drivers.trust import KnownHostsFile
+
+_DEFAULT_MODE = {"juniper_junos": "exec"}
+# libscrapli's DEBUG lines spell out what it types, the enable secret included: never below INFO.
+logging.getLogger("scrapli").setLevel(logging.INFO)
+
+
+class ScrapliProvider:
+    name = "scrapli"
+
+    def __init__(self, target: DeviceTarget) -> None:
+        self.target = target
+        self.profile = profile_for(target.network_driver)
+        self._cli: Any = None
+        self._known_hosts = KnownHostsFile(None)
+
+    async def __aenter__(self) -> ScrapliProvider:
+        await self.open()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    @property
+    def default_mode(self) -> str:
+        return _DEFAULT_MODE.get(self.profile.network_driver, "privileged_exec")
+
+    async def open(self) -> None:
+        from scrapli import AuthOptions, Cli, LookupKeyValue, SessionOptions, TransportSsh2Options
+        from scrapli.exceptions import ScrapliException
+
+        t = self.target
+        creds = t.credentials
+        register(s.reveal() for s in (creds.password, creds.enable_secret) if s is not None)
+        self._known_hosts = KnownHostsFile(t.known_hosts_line)
+        lookups = [LookupKeyValue("enable", creds.enable_secret.reveal())] if creds.enable_secret else []
+        cli = Cli(
+            host=t.host,
+            port=t.port,
+            definition_file_or_name=self.profile.scrapli_definition,
+            auth_options=AuthOptions(
+                username=creds.username.reveal(),
+                password=creds.password.reveal() if creds.password else None,
+                lookups=lookups,
+            ),
+            session_options=SessionOptions(operation_timeout_s=max(1, round(t.timeout))),
+            transport_options=TransportSsh2Options(known_hosts_path=self._known_hosts.path),
+        )
+        try:
+            await cli.open_async()
+        except ScrapliException as exc:
+            self._known_hosts.remove()
+            raise _open_error(t, str(exc)) from None
+        self._cli = cli
+        if self.profile.network_driver != "juniper_junos":
+            # scrapli escalates lazily and quietly stays in user mode when the secret is wrong.
+            try:
+                await cli.enter_mode_async(self.default_mode)
+                prompt = (await cli.get_prompt_async()).result.strip()
+            except ScrapliException as exc:
+                await self.close()
+                raise EnableFailed(t.name, f"enable mode refused: {_first_line(str(exc))}") from None
+            if prompt.endswith(">"):
+                await self.close()
+                raise EnableFailed(
+                    t.name,
+                    f"enable mode refused: still at the user prompt {prompt!r}",
+                    hint="check the enable_secret entry of the device's secrets group",
+                )
+
+    async def close(self) -> None:
+        if self._cli is not None:
+            from scrapli.exceptions import ScrapliException
+
+            with contextlib.suppress(ScrapliException, OSError):  # closing a dead session
+                await self._cli.close_async()
+            self._cli = None
+        self._known_hosts.remove()
+
+    def _require(self) -> Any:
+        if self._cli is None:
+            raise DeviceError(self.target.name, "not connected (open() first)")
+        return self._cli
+
+    async def send_command(self, command: str, *, parse: bool = False) -> CommandResult:
+        from scrapli.exceptions import ScrapliException
+
+        cli = self._require()
+        started = time.perf_counter()
+        try:
+            result = await cli.send_input_async(command, requested_mode=self.default_mode)
+        except ScrapliException as exc:
+            raise _session_error(self.target.name, command, exc) from None
+        output = result.result
+        rejected = self.profile.rejection(output) or (output.strip() if result.failed else None)
+        if rejected:
+            raise CommandRejected(
+                self.target.name, f"the device rejected the command: {_first_line(rejected)}", command=command
+            )
+        parsed = None
+        if parse:
+            try:
+                data = result.textfsm_parse()
+                parsed = data if isinstance(data, list) else None
+            except Exception:  # no template for this command: the text stays
+                parsed = None
+        return CommandResult(command, output, parsed, time.perf_counter() - started)
+
+    async def send_config(self, lines: list[str]) -> ConfigResult:
+        from scrapli.exceptions import ScrapliException
+
+        cli = self._require()
+        started = time.perf_counter()
+        to_send = list(lines) + (["commit"] if self.profile.commit and "commit" not in lines else [])
+        try:
+            result = await cli.send_inputs_async(to_send, requested_mode="configuration")
+            await cli.enter_mode_async(self.default_mode)
+        except ScrapliException as exc:
+            raise _session_error(self.target.name, "configure", exc) from None
+        output = result.result
+        rejected = self.profile.rejection(output)
+        if rejected or result.failed:
+            raise ConfigurationError(
+                self.target.name,
+                f"configuration refused: {_first_line(rejected or output)}",
+                hint="lines before the refused one may have been applied",
+            )
+        return ConfigResult(list(lines), output, time.perf_counter() - started)
+
+    async def get_config(self, source: str = "running") -> str:
+        command = self.profile.running_config if source == "running" else self.profile.startup_config
+        if command is None:
+            raise DeviceError(self.target.name, f"{self.profile.network_driver} has no {source} configuration")
+        return (await self.send_command(command)).output
+
+    async def get_facts(self) -> dict[str, Any]:
+        result = await self.send_command(self.profile.version_command, parse=True)
+        facts = facts_from_show_version(self.profile.network_driver, result.output, result.parsed)
+        if not facts["hostname"]:  # EOS does not say it in show version; its prompt does
+            facts["hostname"] = hostname_from_prompt((await self._require().get_prompt_async()).result)
+        return facts
+
+
+_UNREACHABLE_WORDS = ("socket", "resolve", "refused", "timeout", "timed out", "unreachable", "connect")
+
+
+def _open_error(target: DeviceTarget, text: str) -> DeviceError:
+    lowered = text.lower()
+    if "known host" in lowered or "host key" in lowered:
+        return HostKeyMismatch(target.name, HOST_KEY_MISMATCH)
+    if any(word in lowered for word in _UNREACHABLE_WORDS):
+        return DeviceUnreachable(target.name, f"no SSH session to {target.host}:{target.port}: {_first_line(text)}")
+    # libscrapli reports a refused login as a transport error with no detail (the reason only
+    # goes to its log), after the socket and the SSH handshake have succeeded.
+    detail = text.split(":", 1)[-1].strip()
+    if not detail or "auth" in lowered:
+        return AuthenticationFailed(
+            target.name,
+            "authentication failed: the device refused the username or password",
+            hint="check the device's secrets group: nettui secrets check GROUP",
+        )
+    return DeviceUnreachable(target.name, f"no SSH session to {target.host}:{target.port}: {_first_line(text)}")
+
+
+def _session_error(device: str, command: str, exc: Exception) -> DeviceError:
+    text = _first_line(str(exc)) or type(exc).__name__
+    lowered = text.lower()
+    if (
+        any(w in lowered for w in ("eof", "closed", "read failed", "write failed"))
+        or type(exc).__name__ == "EOFException"
+    ):
+        return ConnectionDropped(device, f"the session dropped: {text}", command=command)
+    return DeviceError(device, f"{type(exc).__name__}: {text}", command=command)

@@ -1,0 +1,115 @@
+"""`nettui device`: quick checks against one device, through its provider."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import click
+
+from nettui.cli import AppContext, pass_app
+from nettui.cli.output import emit_json, emit_record, progress
+
+DRIVERS = ["netmiko", "scrapli"]
+driver_option = click.option(
+    "--driver", type=click.Choice(DRIVERS), default="netmiko", show_default=True, help="Client library to use."
+)
+timeout_option = click.option("--timeout", type=float, default=15.0, show_default=True, help="Seconds per step.")
+
+
+@click.group(name="device")
+def group() -> None:
+    """Talk to one device: run a command, read its facts or configuration, trust its host key."""
+
+
+async def _with_device(app: AppContext, name: str, driver: str, timeout: float, action: Any) -> Any:
+    from drivers.connect import connect
+
+    provider = await connect(app.store(), name, driver, timeout=timeout)
+    try:
+        return await action(provider)
+    finally:
+        await provider.close()
+
+
+@group.command()
+@click.argument("name")
+@click.argument("command")
+@driver_option
+@timeout_option
+@click.option("--parse", is_flag=True, help="Parse the output with ntc-templates (TextFSM) where a template exists.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (output, and the parse with --parse).")
+@pass_app
+def run(app: AppContext, name: str, command: str, driver: str, timeout: float, parse: bool, as_json: bool) -> None:
+    """Run one show COMMAND on device NAME and print what it answers."""
+    result = asyncio.run(
+        _with_device(app, name, driver, timeout, lambda p: p.send_command(command, parse=parse or as_json))
+    )
+    if as_json:
+        emit_json(
+            {
+                "device": name,
+                "command": command,
+                "driver": driver,
+                "output": result.output,
+                "parsed": result.parsed,
+                "elapsed_s": round(result.elapsed, 3),
+            }
+        )
+    elif parse and result.parsed is not None:
+        emit_json(result.parsed)
+    else:
+        click.echo(result.output)
+
+
+@group.command()
+@click.argument("name")
+@driver_option
+@timeout_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_app
+def facts(app: AppContext, name: str, driver: str, timeout: float, as_json: bool) -> None:
+    """Hostname, model, serial, software version and uptime of device NAME, read live."""
+    found = asyncio.run(_with_device(app, name, driver, timeout, lambda p: p.get_facts()))
+    if as_json:
+        emit_json({"device": name, **found})
+    else:
+        emit_record({"device": name, **found})
+
+
+@group.command()
+@click.argument("name")
+@driver_option
+@timeout_option
+@click.option("--startup", is_flag=True, help="The startup configuration instead of the running one.")
+@pass_app
+def config(app: AppContext, name: str, driver: str, timeout: float, startup: bool) -> None:
+    """Print the running (or startup) configuration of device NAME."""
+    text = asyncio.run(
+        _with_device(app, name, driver, timeout, lambda p: p.get_config("startup" if startup else "running"))
+    )
+    click.echo(text)
+
+
+@group.command()
+@click.argument("name")
+@timeout_option
+@click.option("--yes", is_flag=True, help="Accept the key the device presents now without asking.")
+@pass_app
+def trust(app: AppContext, name: str, timeout: float, yes: bool) -> None:
+    """Accept the SSH host key device NAME presents now (after a replacement or re-key)."""
+    from drivers.connect import trust_current_key
+    from drivers.trust import fetch_host_key
+
+    store = app.store()
+    if not yes:
+        from catalog.inventory import get_device
+
+        with store.read_session() as session:
+            device = get_device(session, name)
+            host, port = device.host, device.ssh_port
+        key = asyncio.run(fetch_host_key(name, host, port, timeout))
+        click.confirm(f"device {name} presents {key.key_type} {key.fingerprint}. Trust it?", abort=True)
+    previous, current = asyncio.run(trust_current_key(store, name, timeout=timeout))
+    before = f"{previous.key_type} {previous.fingerprint}" if previous else "none"
+    progress(f"device {name}: now trusting {current.key_type} {current.fingerprint} (was: {before})")

@@ -1,0 +1,237 @@
+"""netmiko and scrapli through nettui's providers, over real SSH to the lab: every platform and
+command family, one error type per fault, host keys trusted on first use and changes refused,
+and no secret in any log line or exception."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from catalog import models as m
+from catalog.store import Store
+from drivers.connect import connect, trust_current_key
+from drivers.errors import (
+    AuthenticationFailed,
+    CommandRejected,
+    ConfigurationError,
+    ConnectionDropped,
+    CredentialsError,
+    DeviceError,
+    DeviceUnreachable,
+    EnableFailed,
+    HostKeyChanged,
+)
+from nettui.lab import LabThread, run_lab_in_thread
+from tests.conftest import run_cli
+
+pytestmark = pytest.mark.slow
+
+PLATFORMS = ["cisco_ios", "cisco_nxos", "arista_eos", "juniper_junos"]
+DRIVERS = ["netmiko", "scrapli"]
+PASSWORD = "Lab-Pa55word-never-shown"
+ENABLE = "Lab-En4ble-never-shown"
+SHOWS = {
+    "cisco_ios": [
+        "show ip interface brief",
+        "show interfaces status",
+        "show vlan brief",
+        "show lldp neighbors detail",
+        "show inventory",
+    ],
+    "cisco_nxos": [
+        "show ip interface brief",
+        "show interface status",
+        "show vlan brief",
+        "show lldp neighbors detail",
+        "show inventory",
+    ],
+    "arista_eos": [
+        "show ip interface brief",
+        "show interfaces status",
+        "show vlan",
+        "show lldp neighbors detail",
+        "show inventory",
+    ],
+    "juniper_junos": ["show interfaces terse", "show vlans", "show lldp neighbors", "show chassis hardware"],
+}
+CHANGE = {
+    "cisco_ios": ["vlan 321", "name from-nettui"],
+    "cisco_nxos": ["vlan 321", "name from-nettui"],
+    "arista_eos": ["vlan 321", "name from-nettui"],
+    "juniper_junos": ["set vlans from-nettui vlan-id 321"],
+}
+
+
+@pytest.fixture(scope="module")
+def lab() -> Iterator[LabThread]:
+    with run_lab_in_thread(
+        devices=12, platforms=PLATFORMS, password=PASSWORD, enable_secret=ENABLE, reload_seconds=1
+    ) as handle:
+        yield handle
+
+
+@pytest.fixture
+def lab_store(sqlite_store: Store, lab: LabThread, monkeypatch: pytest.MonkeyPatch) -> Store:
+    """The lab's devices in a store, with credentials referenced from the environment."""
+    monkeypatch.setenv("LAB_USERNAME", "admin")
+    monkeypatch.setenv("LAB_PASSWORD", PASSWORD)
+    monkeypatch.setenv("LAB_ENABLE", ENABLE)
+    with sqlite_store.session() as session:
+        group = m.SecretsGroup(
+            name="lab",
+            entries=[
+                m.SecretsGroupEntry(name="username", backend="env", reference="LAB_USERNAME"),
+                m.SecretsGroupEntry(name="password", backend="env", reference="LAB_PASSWORD"),
+                m.SecretsGroupEntry(name="enable_secret", backend="env", reference="LAB_ENABLE"),
+            ],
+        )
+        platforms = {p: m.Platform(name=p, slug=p.replace("_", "-"), network_driver=p) for p in PLATFORMS}
+        for device in lab.devices:
+            session.add(
+                m.Device(
+                    name=device.name,
+                    host=device.host,
+                    ssh_port=device.port,
+                    platform=platforms[device.platform_name],
+                    secrets_group=group,
+                )
+            )
+    return sqlite_store
+
+
+def _device(lab: LabThread, platform: str, index: int = 0) -> str:
+    return [d for d in lab.devices if d.platform_name == platform][index].name
+
+
+def _run(coro: Any) -> Any:
+    return asyncio.run(coro)
+
+
+@pytest.mark.parametrize("driver", DRIVERS)
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_every_command_family(lab: LabThread, lab_store: Store, driver: str, platform: str) -> None:
+    name = _device(lab, platform, DRIVERS.index(driver))
+
+    async def session() -> None:
+        async with await connect(lab_store, name, driver) as dev:
+            facts = await dev.get_facts()
+            assert facts["hostname"] == name
+            assert facts["version"] and facts["model"]
+            for command in SHOWS[platform]:
+                assert (await dev.send_command(command)).output.strip(), command
+            parsed = await dev.send_command("show version", parse=True)
+            assert parsed.parsed, "ntc-templates parsed show version"
+            before = await dev.get_config()
+            assert "321" not in before
+            await dev.send_config(CHANGE[platform])
+            after = await dev.get_config()
+            assert "from-nettui" in after
+            if platform != "juniper_junos":
+                assert await dev.get_config("startup")
+            with pytest.raises(CommandRejected) as info:
+                await dev.send_command("show fnord")
+            assert info.value.device == name and info.value.command == "show fnord"
+
+    _run(session())
+
+
+def test_host_key_is_trusted_on_first_use_and_a_change_is_refused(lab: LabThread, lab_store: Store) -> None:
+    name = _device(lab, "cisco_ios", 2)
+    _run(_close_after(connect(lab_store, name)))
+    with lab_store.read_session() as session:
+        key = session.query(m.DeviceHostKey).one()
+        assert key.fingerprint.startswith("SHA256:")
+        trusted = key.fingerprint
+    # Someone else's key is now "trusted": the real device no longer matches it.
+    with lab_store.session() as session:
+        row = session.query(m.DeviceHostKey).one()
+        row.public_key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBcHcJ8vwyS7iS0JxzU/7GJyuYwBXFUX5G1AJhe3xQpA"
+        row.fingerprint = "SHA256:not-the-device"
+    for driver in DRIVERS:
+        with pytest.raises(HostKeyChanged) as info:
+            _run(connect(lab_store, name, driver))
+        text = info.value.render()
+        assert f"presented ssh-ed25519 {trusted}" in text and "SHA256:not-the-device is trusted" in text
+        assert f"nettui device trust {name}" in text
+    result = run_cli(lab_store, "device", "trust", name, "--yes")
+    assert result.exit_code == 0 and f"now trusting ssh-ed25519 {trusted}" in result.stderr
+    _run(_close_after(connect(lab_store, name, "scrapli")))
+
+
+async def _close_after(opening: Any) -> None:
+    provider = await opening
+    await provider.close()
+
+
+@pytest.mark.parametrize("driver", DRIVERS)
+def test_each_fault_gives_its_own_error(
+    lab: LabThread, lab_store: Store, driver: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    name = _device(lab, "cisco_ios", 1)
+    errors: list[DeviceError] = []
+
+    def expect(kind: type[DeviceError], opening: Any) -> DeviceError:
+        with pytest.raises(kind) as info:
+            _run(opening)
+        assert info.value.device == name
+        errors.append(info.value)
+        return info.value
+
+    _run(_close_after(connect(lab_store, name, driver)))  # trust its key first
+
+    lab.set_faults(name, wrong_password=True)
+    expect(AuthenticationFailed, connect(lab_store, name, driver, timeout=5))
+    lab.clear_faults(name)
+
+    lab.set_faults(name, refuse_connections=True)
+    expect(DeviceUnreachable, connect(lab_store, name, driver, timeout=3))
+    lab.clear_faults(name)
+
+    lab.set_faults(name, reject_commands=["show running-config"])
+
+    async def rejected() -> None:
+        async with await connect(lab_store, name, driver) as dev:
+            await dev.get_config()
+
+    err = expect(CommandRejected, rejected())
+    assert err.command == "show running-config"
+    lab.clear_faults(name)
+
+    async def refused_config() -> None:
+        async with await connect(lab_store, name, driver) as dev:
+            await dev.send_config(["vlan 10", "frobnicate the network"])
+
+    expect(ConfigurationError, refused_config())
+
+    async def dropped() -> None:
+        async with await connect(lab_store, name, driver, timeout=5) as dev:
+            lab.set_faults(name, drop_after_bytes=200)
+            await dev.send_command("show running-config")
+
+    expect(ConnectionDropped, dropped())
+    lab.clear_faults(name)
+
+    with lab_store.session() as session:
+        group = session.query(m.SecretsGroup).one()
+        enable = next(e for e in group.entries if e.name == "enable_secret")
+        enable.reference = "LAB_WRONG_ENABLE"
+    import os
+
+    os.environ["LAB_WRONG_ENABLE"] = "not-the-enable-secret"
+    try:
+        expect(EnableFailed, connect(lab_store, name, driver, timeout=5))
+    finally:
+        del os.environ["LAB_WRONG_ENABLE"]
+    err = expect(CredentialsError, connect(lab_store, name, driver))  # the variable is gone now
+    assert "secrets group 'lab' entry 'enable_secret' (env)" in err.render()
+
+    for error in errors:
+        for text in (str(error), repr(error), error.render()):
+            assert PASSWORD not in text and ENABLE not in text
+    assert PASSWORD not in caplog.text and ENABLE not in caplog.text
+    assert caplog.records, "the libraries logged something, so the check above looked at real lines"
