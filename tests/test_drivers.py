@@ -13,7 +13,7 @@ import pytest
 
 from catalog import models as m
 from catalog.store import Store
-from drivers.connect import connect, trust_current_key
+from drivers.connect import connect
 from drivers.errors import (
     AuthenticationFailed,
     CommandRejected,
