@@ -4,6 +4,7 @@ device's secrets group at connect time, and its host key checked (trusted on fir
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import Executor
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -108,14 +109,20 @@ def prepare_devices(store: Store, names: list[str], *, timeout: float = DEFAULT_
         return prepared
 
 
-async def open_session(store: Store, prepared: PreparedDevice, driver: str = "netmiko") -> Provider:
-    """Open a provider session to a prepared device, checking its host key."""
+async def open_session(
+    store: Store, prepared: PreparedDevice, driver: str = "netmiko", *, executor: Executor | None = None
+) -> Provider:
+    """Open a provider session to a prepared device, checking its host key. ``executor`` runs
+    blocking libraries (netmiko); size it to the fan-out."""
     target = prepared.target
     trusted = prepared.trusted_key
     if trusted is None:
         trusted = await fetch_host_key(target.name, target.host, target.port, target.timeout)
         await asyncio.to_thread(_remember_key, store, prepared.device_id, trusted)
-    provider = PROVIDERS[driver](replace(target, known_hosts_line=trusted.known_hosts_line(target.host, target.port)))
+    target = replace(target, known_hosts_line=trusted.known_hosts_line(target.host, target.port))
+    provider: NetmikoProvider | ScrapliProvider = (
+        NetmikoProvider(target, executor) if driver == "netmiko" else ScrapliProvider(target)
+    )
     try:
         await provider.open()
     except HostKeyMismatch:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Callable
+from concurrent.futures import Executor
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from drivers.base import CommandResult, ConfigResult, DeviceTarget
 from drivers.errors import (
@@ -24,6 +26,7 @@ from drivers.redaction import redact, register
 from drivers.trust import KnownHostsFile
 
 HOST_KEY_MISMATCH = "HOST_KEY_MISMATCH"
+_T = TypeVar("_T")
 
 
 class HostKeyMismatch(DeviceError):
@@ -33,11 +36,16 @@ class HostKeyMismatch(DeviceError):
 class NetmikoProvider:
     name = "netmiko"
 
-    def __init__(self, target: DeviceTarget) -> None:
+    def __init__(self, target: DeviceTarget, executor: Executor | None = None) -> None:
         self.target = target
         self.profile = profile_for(target.network_driver)
+        # The default pool has min(32, CPUs + 4) threads: too few for a fan-out over many devices.
+        self.executor = executor
         self._conn: Any = None
         self._known_hosts = KnownHostsFile(None)
+
+    async def _call(self, function: Callable[..., _T], *args: Any) -> _T:
+        return await asyncio.get_running_loop().run_in_executor(self.executor, function, *args)
 
     async def __aenter__(self) -> NetmikoProvider:
         await self.open()
@@ -49,7 +57,7 @@ class NetmikoProvider:
         await self.close()
 
     async def open(self) -> None:
-        await asyncio.to_thread(self._open)
+        await self._call(self._open)
 
     def _open(self) -> None:
         from netmiko import ConnectHandler
@@ -107,7 +115,7 @@ class NetmikoProvider:
                 ) from None
 
     async def close(self) -> None:
-        await asyncio.to_thread(self._close)
+        await self._call(self._close)
 
     def _close(self) -> None:
         if self._conn is not None:
@@ -122,7 +130,7 @@ class NetmikoProvider:
         return self._conn
 
     async def send_command(self, command: str, *, parse: bool = False) -> CommandResult:
-        return await asyncio.to_thread(self._send_command, command, parse)
+        return await self._call(self._send_command, command, parse)
 
     def _send_command(self, command: str, parse: bool) -> CommandResult:
         conn = self._require()
@@ -149,7 +157,7 @@ class NetmikoProvider:
         return data if isinstance(data, list) else None
 
     async def send_config(self, lines: list[str]) -> ConfigResult:
-        return await asyncio.to_thread(self._send_config, lines)
+        return await self._call(self._send_config, lines)
 
     def _send_config(self, lines: list[str]) -> ConfigResult:
         from netmiko.exceptions import ConfigInvalidException
@@ -194,7 +202,7 @@ class NetmikoProvider:
         result = await self.send_command(self.profile.version_command, parse=True)
         facts = facts_from_show_version(self.profile.network_driver, result.output, result.parsed)
         if not facts["hostname"]:  # EOS does not say it in show version; its prompt does
-            facts["hostname"] = hostname_from_prompt(await asyncio.to_thread(self._require().find_prompt))
+            facts["hostname"] = hostname_from_prompt(await self._call(self._require().find_prompt))
         return facts
 
 

@@ -1,0 +1,221 @@
+"""`show running-config` from many lab devices: nettui's async path, nettui through netmiko,
+and nornir + nornir_netmiko, in the same run against the same lab.
+
+    python benchmarks/fanout.py [--devices 500] [--concurrency 100] [--workers 100]
+
+The lab runs in its own process on this machine (its CPU counts against everyone equally).
+nornir and nornir_netmiko come from the `bench` extra: pip install -e '.[bench]'.
+Targets: nettui's async path at least 3x nornir+netmiko, and at least 100 devices/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from catalog.inventory_io import import_inventory_file  # noqa: E402
+from catalog.secrets import set_group_entries  # noqa: E402
+from catalog.store import open_store  # noqa: E402
+from drivers.connect import prepare_devices  # noqa: E402
+from drivers.fanout import for_each_device  # noqa: E402
+from drivers.trust import fetch_host_key, store_host_key  # noqa: E402
+
+PASSWORD = "bench-pw"
+ENABLE = "bench-enable"
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process, from /proc (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def start_lab(tmp: Path, devices: int) -> tuple[subprocess.Popen[str], Path]:
+    inventory = tmp / "lab.yaml"
+    env = {**os.environ, "NETTUI_DATA_DIR": str(tmp / "lab-data")}
+    command = [
+        sys.executable,
+        "-m",
+        "nettui.cli",
+        "lab",
+        "start",
+        "--devices",
+        str(devices),
+        "--platforms",
+        "cisco_ios",
+        "--base-port",
+        "0",
+        "--inventory-out",
+        str(inventory),
+        "--state-dir",
+        str(tmp / "lab-state"),
+        "--password",
+        PASSWORD,
+        "--enable-secret",
+        ENABLE,
+    ]
+    log = tmp / "lab.log"  # a file, not a pipe: a full pipe would stall the lab mid-benchmark
+    with log.open("w") as out:
+        proc = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"the lab exited early (code {proc.returncode}):\n{log.read_text()[-2000:]}")
+        if "lab ready" in log.read_text():
+            return proc, inventory
+        time.sleep(0.2)
+    proc.kill()
+    raise SystemExit("the lab did not get ready within 120 s")
+
+
+def run_nornir(tmp: Path, targets: list[Any], workers: int) -> tuple[float, int]:
+    import yaml
+    from nornir import InitNornir
+    from nornir_netmiko.tasks import netmiko_send_command
+
+    hosts = {
+        t.name: {
+            "hostname": t.host,
+            "port": t.port,
+            "username": "admin",
+            "password": PASSWORD,
+            "platform": "cisco_ios",
+            "connection_options": {"netmiko": {"extras": {"secret": ENABLE}}},
+        }
+        for t in targets
+    }
+    (tmp / "hosts.yaml").write_text(yaml.safe_dump(hosts))
+    nr = InitNornir(
+        runner={"plugin": "threaded", "options": {"num_workers": workers}},
+        inventory={"plugin": "SimpleInventory", "options": {"host_file": str(tmp / "hosts.yaml")}},
+        logging={"enabled": False},
+    )
+    started = time.perf_counter()
+    result = nr.run(task=netmiko_send_command, command_string="show running-config", enable=True)
+    elapsed = time.perf_counter() - started
+    nr.close_connections()
+    return elapsed, sum(1 for r in result.values() if not r.failed)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--devices", type=int, default=500)
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=None,
+        help="nettui's sessions at a time (default: the driver's, see drivers/fanout.py)",
+    )
+    parser.add_argument("--workers", type=int, default=100, help="nornir's threads")
+    parser.add_argument("--skip-nornir", action="store_true")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as name:
+        tmp = Path(name)
+        lab, inventory = start_lab(tmp, args.devices)
+        try:
+            os.environ.update({"BENCH_USER": "admin", "BENCH_PASSWORD": PASSWORD, "BENCH_ENABLE": ENABLE})
+            store = open_store(f"sqlite:///{tmp}/bench.db")
+            with store.session() as session:
+                set_group_entries(
+                    session,
+                    "lab",
+                    {
+                        "username": "env:BENCH_USER",
+                        "password": "env:BENCH_PASSWORD",
+                        "enable_secret": "env:BENCH_ENABLE",
+                    },
+                )
+            with store.session() as session:
+                import_inventory_file(session, inventory)
+            prepared = prepare_devices(store, [f"sw{i + 1}" for i in range(args.devices)])
+            names = [p.target.name for p in prepared]
+
+            # Trust on first use, once: later sessions check the stored key inside the client.
+            async def trust() -> None:
+                limit = asyncio.Semaphore(50)
+
+                async def one(p: Any) -> None:
+                    async with limit:
+                        key = await fetch_host_key(p.target.name, p.target.host, p.target.port, 15)
+                    with store.session() as session:
+                        store_host_key(session, p.device_id, key)
+
+                await asyncio.gather(*(one(p) for p in prepared))
+
+            t0 = time.perf_counter()
+            asyncio.run(trust())
+            trust_s = time.perf_counter() - t0
+
+            rows: list[tuple[str, float, int, float, float]] = []
+
+            def measure(label: str, run: Any) -> None:
+                lab_cpu = cpu_seconds(lab.pid)
+                own_cpu = time.process_time()
+                started = time.perf_counter()
+                ok = run()
+                elapsed = time.perf_counter() - started
+                rows.append((label, elapsed, ok, cpu_seconds(lab.pid) - lab_cpu, time.process_time() - own_cpu))
+
+            def nettui_path(driver: str) -> Any:
+                def run() -> int:
+                    outcomes = asyncio.run(
+                        for_each_device(
+                            store, names, lambda p: p.get_config(), driver=driver, concurrency=args.concurrency
+                        )
+                    )
+                    failed = [o for o in outcomes if not o.ok]
+                    if failed:
+                        print(f"  {driver}: {len(failed)} failed, e.g. {failed[0].error}", file=sys.stderr)
+                    return len(outcomes) - len(failed)
+
+                return run
+
+            from drivers.fanout import DEFAULT_CONCURRENCY
+
+            scrapli_n = args.concurrency or DEFAULT_CONCURRENCY["scrapli"]
+            netmiko_n = args.concurrency or DEFAULT_CONCURRENCY["netmiko"]
+            measure(f"nettui async (scrapli, {scrapli_n} at a time)", nettui_path("scrapli"))
+            measure(f"nettui netmiko ({netmiko_n} threads)", nettui_path("netmiko"))
+            if not args.skip_nornir:
+                nornir_elapsed: list[float] = []
+
+                def nornir_run() -> int:
+                    elapsed, ok = run_nornir(tmp, [p.target for p in prepared], args.workers)
+                    nornir_elapsed.append(elapsed)
+                    return ok
+
+                measure(f"nornir + nornir_netmiko ({args.workers} workers)", nornir_run)
+        finally:
+            lab.terminate()
+            lab.wait(30)
+
+    print(
+        f"\n{args.devices} lab devices (cisco_ios), show running-config each; host keys trusted first "
+        f"in {trust_s:.2f} s\n"
+    )
+    print(f"{'path':<46}{'seconds':>9}{'ok':>6}{'devices/s':>11}{'lab CPU s':>11}{'client CPU s':>14}")
+    for label, elapsed, ok, lab_cpu, own_cpu in rows:
+        print(f"{label:<46}{elapsed:>9.2f}{ok:>6}{ok / elapsed:>11.1f}{lab_cpu:>11.2f}{own_cpu:>14.2f}")
+    if len(rows) == 3:
+        nettui_rate = rows[0][2] / rows[0][1]
+        nornir_rate = rows[2][2] / rows[2][1]
+        print(
+            f"\nnettui async / nornir+netmiko: {nettui_rate / nornir_rate:.1f}x (target >= 3x); "
+            f"nettui netmiko / nornir+netmiko: {(rows[1][2] / rows[1][1]) / nornir_rate:.1f}x; "
+            f"nettui async {nettui_rate:.0f} devices/s (target >= 100)"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,5 @@
+"""`python -m nettui.cli`: the same as the `nettui` command."""
+
+from nettui.cli import main
+
+main()
