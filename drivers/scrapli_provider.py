@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
+import collections
 import logging
 import time
 from types import TracebackType
@@ -75,6 +75,7 @@ class ScrapliProvider:
         try:
             await cli.open_async()
         except ScrapliException as exc:
+            await _discard(cli)
             self._known_hosts.remove()
             raise _open_error(t, str(exc)) from None
         self._cli = cli
@@ -96,10 +97,7 @@ class ScrapliProvider:
 
     async def close(self) -> None:
         if self._cli is not None:
-            from scrapli.exceptions import ScrapliException
-
-            with contextlib.suppress(ScrapliException, OSError):  # closing a dead session
-                await self._cli.close_async()
+            await _discard(self._cli)
             self._cli = None
         self._known_hosts.remove()
 
@@ -165,6 +163,36 @@ class ScrapliProvider:
         if not facts["hostname"]:  # EOS does not say it in show version; its prompt does
             facts["hostname"] = hostname_from_prompt((await self._require().get_prompt_async()).result)
         return facts
+
+
+# Drivers whose close failed: libscrapli may still run threads that call back into Python
+# through the Cli's logger callback, so the Cli must outlive them (see _discard).
+_UNCLOSED: list[Any] = []
+# libscrapli's free() can return before its I/O thread has made its last log call; that call
+# goes through the Cli's ctypes callback, which must still exist then. The callbacks of the
+# most recently closed sessions are kept for that (a few hundred bytes each).
+_RETIRED_CALLBACKS: collections.deque[Any] = collections.deque(maxlen=8192)
+
+
+async def _discard(cli: Any) -> None:
+    """Close a session and free its native driver, whatever state it is in.
+
+    A failed open leaves libscrapli's driver allocated, with native threads that still call
+    back into Python: it must be closed (which frees it) rather than dropped. When closing
+    itself fails, freeing would pull memory from under those threads (seen as a segfault in
+    ffi_types._cb), so the Cli is kept alive instead: a small leak beats a crash.
+    """
+    from scrapli.exceptions import ScrapliException
+
+    if cli.ptr is None:
+        return
+    try:
+        await cli.close_async(force=True)
+    except (ScrapliException, OSError):
+        _UNCLOSED.append(cli)
+        return
+    cli.ptr = None  # close_async freed it; never free twice
+    _RETIRED_CALLBACKS.append(cli.logger_callback)
 
 
 _UNREACHABLE_WORDS = ("socket", "resolve", "refused", "timeout", "timed out", "unreachable", "connect")

@@ -86,9 +86,14 @@ def lab() -> Iterator[LabThread]:
         yield handle
 
 
+# libscrapli's I/O thread can log once more after close() returned, through the Cli's ctypes
+# callback: the Cli objects are kept until the module ends (see drivers/scrapli_provider.py).
+_KEEP_ALIVE: list[scrapli.Cli] = []
+
+
 def _cli(device: LabDevice, transport: str = "ssh2") -> scrapli.Cli:
     options = scrapli.TransportSsh2Options() if transport == "ssh2" else scrapli.TransportBinOptions()
-    return scrapli.Cli(
+    cli = scrapli.Cli(
         host=device.host,
         port=device.port,
         definition_file_or_name=DEFINITIONS[device.platform_name],
@@ -100,6 +105,8 @@ def _cli(device: LabDevice, transport: str = "ssh2") -> scrapli.Cli:
         session_options=scrapli.SessionOptions(operation_timeout_s=15),
         transport_options=options,
     )
+    _KEEP_ALIVE.append(cli)
+    return cli
 
 
 @pytest.mark.parametrize("platform", list(DEFINITIONS))
