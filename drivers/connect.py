@@ -16,7 +16,7 @@ from catalog.errors import NettuiError, NotFoundError
 from catalog.secrets import SecretResolutionError, resolve_group
 from catalog.store import Store
 from drivers.base import DEFAULT_TIMEOUT_S, Credentials, DeviceTarget, Provider
-from drivers.errors import CredentialsError
+from drivers.errors import CredentialsError, DeviceUnreachable
 from drivers.netmiko_provider import HostKeyMismatch, NetmikoProvider
 from drivers.scrapli_provider import ScrapliProvider
 from drivers.trust import HostKey, changed_key_error, fetch_host_key, store_host_key, stored_host_key
@@ -110,15 +110,39 @@ def prepare_devices(store: Store, names: list[str], *, timeout: float = DEFAULT_
 
 
 async def open_session(
-    store: Store, prepared: PreparedDevice, driver: str = "netmiko", *, executor: Executor | None = None
+    store: Store,
+    prepared: PreparedDevice,
+    driver: str = "netmiko",
+    *,
+    executor: Executor | None = None,
+    retries: int = 0,
+    retry_delay: float = 1.0,
 ) -> Provider:
     """Open a provider session to a prepared device, checking its host key. ``executor`` runs
-    blocking libraries (netmiko); size it to the fan-out."""
+    blocking libraries (netmiko); size it to the fan-out.
+
+    ``retries`` applies to reaching the device only (timeouts, refused connections), with the
+    delay doubling each time: a refused login, enable or host key is never retried, and
+    nothing here ever re-sends a command or configuration.
+    """
+    attempt = 0
+    while True:
+        try:
+            return await _open_once(store, prepared, driver, executor)
+        except DeviceUnreachable:
+            if attempt >= retries:
+                raise
+            await asyncio.sleep(retry_delay * (2**attempt))
+            attempt += 1
+
+
+async def _open_once(store: Store, prepared: PreparedDevice, driver: str, executor: Executor | None) -> Provider:
     target = prepared.target
     trusted = prepared.trusted_key
     if trusted is None:
         trusted = await fetch_host_key(target.name, target.host, target.port, target.timeout)
         await asyncio.to_thread(_remember_key, store, prepared.device_id, trusted)
+        prepared = replace(prepared, trusted_key=trusted)
     target = replace(target, known_hosts_line=trusted.known_hosts_line(target.host, target.port))
     provider: NetmikoProvider | ScrapliProvider = (
         NetmikoProvider(target, executor) if driver == "netmiko" else ScrapliProvider(target)
@@ -137,12 +161,14 @@ def _remember_key(store: Store, device_id: int, key: HostKey) -> None:
             store_host_key(session, device_id, key)
 
 
-async def connect(store: Store, name: str, driver: str = "netmiko", *, timeout: float = DEFAULT_TIMEOUT_S) -> Provider:
+async def connect(
+    store: Store, name: str, driver: str = "netmiko", *, timeout: float = DEFAULT_TIMEOUT_S, retries: int = 0
+) -> Provider:
     """Open a session to the device called ``name``: ``async with await connect(...) as dev:``."""
     if driver not in PROVIDERS:
         raise NettuiError(f"unknown driver {driver!r}", hint=f"use one of: {', '.join(PROVIDERS)}")
     (prepared,) = await asyncio.to_thread(prepare_devices, store, [name], timeout=timeout)
-    return await open_session(store, prepared, driver)
+    return await open_session(store, prepared, driver, retries=retries)
 
 
 async def trust_current_key(

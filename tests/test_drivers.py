@@ -235,3 +235,42 @@ def test_each_fault_gives_its_own_error(
             assert PASSWORD not in text and ENABLE not in text
     assert PASSWORD not in caplog.text and ENABLE not in caplog.text
     assert caplog.records, "the libraries logged something, so the check above looked at real lines"
+
+
+@pytest.mark.parametrize("driver", DRIVERS)
+def test_connecting_is_retried_until_the_device_answers(lab: LabThread, lab_store: Store, driver: str) -> None:
+    import threading
+
+    name = _device(lab, "arista_eos", 2)
+    _run(_close_after(connect(lab_store, name, driver)))  # trust its key first
+    lab.set_faults(name, refuse_connections=True)
+    with pytest.raises(DeviceUnreachable):
+        _run(connect(lab_store, name, driver, timeout=3))  # no retries: fails at once
+    timer = threading.Timer(0.5, lab.clear_faults, args=(name,))
+    timer.start()
+    try:
+        _run(_close_after(connect(lab_store, name, driver, timeout=3, retries=3)))  # back after 0.5 s
+    finally:
+        timer.join()
+
+
+def test_device_commands(lab: LabThread, lab_store: Store) -> None:
+    import json
+
+    name = _device(lab, "cisco_ios", 0)
+    ran = run_cli(lab_store, "device", "run", name, "show ip interface brief")
+    assert ran.exit_code == 0, ran.output
+    assert ran.stdout.startswith("Interface") and "GigabitEthernet0/0" in ran.stdout
+    parsed = json.loads(run_cli(lab_store, "device", "run", name, "show version", "--json").stdout)
+    assert parsed["parsed"][0]["hostname"] == name and parsed["driver"] == "netmiko"
+    facts = json.loads(run_cli(lab_store, "device", "facts", name, "--driver", "scrapli", "--json").stdout)
+    assert facts["hostname"] == name and facts["version"]
+    config = run_cli(lab_store, "device", "config", name)
+    assert config.exit_code == 0 and f"hostname {name}" in config.stdout
+    rejected = run_cli(lab_store, "device", "run", name, "show fnord")
+    assert rejected.exit_code == 1
+    assert f"error: device {name}, command 'show fnord': the device rejected the command" in rejected.stderr
+    missing = run_cli(lab_store, "device", "facts", "ghost")
+    assert missing.exit_code == 1 and "no device 'ghost'" in missing.stderr
+    for result in (ran, config, rejected):
+        assert PASSWORD not in result.output and ENABLE not in result.output

@@ -15,6 +15,13 @@ driver_option = click.option(
     "--driver", type=click.Choice(DRIVERS), default="netmiko", show_default=True, help="Client library to use."
 )
 timeout_option = click.option("--timeout", type=float, default=15.0, show_default=True, help="Seconds per step.")
+retries_option = click.option(
+    "--retries",
+    type=click.IntRange(0, 10),
+    default=1,
+    show_default=True,
+    help="Tries again to reach an unreachable device (never re-sends a command).",
+)
 
 
 @click.group(name="device")
@@ -22,10 +29,10 @@ def group() -> None:
     """Talk to one device: run a command, read its facts or configuration, trust its host key."""
 
 
-async def _with_device(app: AppContext, name: str, driver: str, timeout: float, action: Any) -> Any:
+async def _with_device(app: AppContext, name: str, driver: str, timeout: float, action: Any, retries: int = 1) -> Any:
     from drivers.connect import connect
 
-    provider = await connect(app.store(), name, driver, timeout=timeout)
+    provider = await connect(app.store(), name, driver, timeout=timeout, retries=retries)
     try:
         return await action(provider)
     finally:
@@ -37,13 +44,16 @@ async def _with_device(app: AppContext, name: str, driver: str, timeout: float, 
 @click.argument("command")
 @driver_option
 @timeout_option
+@retries_option
 @click.option("--parse", is_flag=True, help="Parse the output with ntc-templates (TextFSM) where a template exists.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (output, and the parse with --parse).")
 @pass_app
-def run(app: AppContext, name: str, command: str, driver: str, timeout: float, parse: bool, as_json: bool) -> None:
+def run(
+    app: AppContext, name: str, command: str, driver: str, timeout: float, retries: int, parse: bool, as_json: bool
+) -> None:
     """Run one show COMMAND on device NAME and print what it answers."""
     result = asyncio.run(
-        _with_device(app, name, driver, timeout, lambda p: p.send_command(command, parse=parse or as_json))
+        _with_device(app, name, driver, timeout, lambda p: p.send_command(command, parse=parse or as_json), retries)
     )
     if as_json:
         emit_json(
@@ -66,11 +76,12 @@ def run(app: AppContext, name: str, command: str, driver: str, timeout: float, p
 @click.argument("name")
 @driver_option
 @timeout_option
+@retries_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_app
-def facts(app: AppContext, name: str, driver: str, timeout: float, as_json: bool) -> None:
+def facts(app: AppContext, name: str, driver: str, timeout: float, retries: int, as_json: bool) -> None:
     """Hostname, model, serial, software version and uptime of device NAME, read live."""
-    found = asyncio.run(_with_device(app, name, driver, timeout, lambda p: p.get_facts()))
+    found = asyncio.run(_with_device(app, name, driver, timeout, lambda p: p.get_facts(), retries))
     if as_json:
         emit_json({"device": name, **found})
     else:
@@ -81,12 +92,13 @@ def facts(app: AppContext, name: str, driver: str, timeout: float, as_json: bool
 @click.argument("name")
 @driver_option
 @timeout_option
+@retries_option
 @click.option("--startup", is_flag=True, help="The startup configuration instead of the running one.")
 @pass_app
-def config(app: AppContext, name: str, driver: str, timeout: float, startup: bool) -> None:
+def config(app: AppContext, name: str, driver: str, timeout: float, retries: int, startup: bool) -> None:
     """Print the running (or startup) configuration of device NAME."""
     text = asyncio.run(
-        _with_device(app, name, driver, timeout, lambda p: p.get_config("startup" if startup else "running"))
+        _with_device(app, name, driver, timeout, lambda p: p.get_config("startup" if startup else "running"), retries)
     )
     click.echo(text)
 
