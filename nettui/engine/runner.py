@@ -1,0 +1,485 @@
+"""Running a workflow: submit an execution, then run its steps on its devices.
+
+Every Execution and ExecutionStep row is written as it happens (a crash loses nothing that
+was done). Steps run in order; a step that touches devices runs on all of them in parallel,
+with bounded concurrency, one ExecutionStep per (step, device). Expressions, mappings and
+templates are sandboxed Jinja2 (catalog.rendering).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import selectinload
+
+from catalog import models as m
+from catalog.context import InputError, inventory_contexts, validate_inputs
+from catalog.errors import NettuiError, NotFoundError
+from catalog.matching import NoImplementationError, select_implementation
+from catalog.models.choices import (
+    ExecutionStatus,
+    ImplementationType,
+    OnFailure,
+    StepStatus,
+    StepType,
+    UserRole,
+)
+from catalog.rendering import RenderError, evaluate, render_template
+from catalog.store import Store
+
+RUNNABLE = (ExecutionStatus.PENDING, ExecutionStatus.SCHEDULED)
+MAX_WAIT_S = 24 * 3600.0
+
+
+class ExecutionError(NettuiError):
+    """An execution cannot be submitted or run as asked."""
+
+
+# -- submitting ---------------------------------------------------------------------------------
+
+
+def merged_inputs(workflow: m.Workflow, given: dict[str, Any]) -> dict[str, Any]:
+    """default_inputs, then JSON Schema ``default`` annotations, then what was given."""
+    merged: dict[str, Any] = {}
+    for name, spec in (workflow.input_schema.get("properties") or {}).items():
+        if isinstance(spec, dict) and "default" in spec:
+            merged[name] = spec["default"]
+    merged.update(workflow.default_inputs or {})
+    merged.update(given)
+    return merged
+
+
+def submit(
+    store: Store,
+    workflow_slug: str,
+    device_names: list[str],
+    inputs: dict[str, Any],
+    *,
+    requested_by: str,
+    dry_run: bool = False,
+) -> int:
+    """Check everything and record a new execution (pending, or awaiting approval); its id."""
+    with store.session() as session:
+        workflow = session.scalars(select(m.Workflow).where(m.Workflow.slug == workflow_slug)).one_or_none()
+        if workflow is None:
+            raise NotFoundError(f"no workflow '{workflow_slug}'", hint="`nettui catalog list --kind workflow`")
+        if not workflow.enabled:
+            raise ExecutionError(f"workflow '{workflow_slug}' is disabled")
+        user = session.scalars(select(m.User).where(m.User.username == requested_by)).one_or_none()
+        if user is None or not user.is_active:
+            raise ExecutionError(
+                f"no active user '{requested_by}'", hint=f"nettui users add {requested_by} --role operator"
+            )
+        if user.role == UserRole.VIEWER:
+            raise ExecutionError(f"user '{requested_by}' is a viewer: only operators and above run workflows")
+        devices = session.scalars(select(m.Device).where(m.Device.name.in_(device_names))).all()
+        missing = sorted(set(device_names) - {d.name for d in devices})
+        if missing:
+            raise NotFoundError(f"no device {', '.join(map(repr, missing))}", hint="`nettui inventory list`")
+        values = merged_inputs(workflow, inputs)
+        validate_inputs(workflow.input_schema, values, where=f"workflow '{workflow_slug}' inputs")
+        execution = m.Execution(
+            workflow=workflow,
+            requested_by=user,
+            status=ExecutionStatus.AWAITING_APPROVAL if workflow.approval_required else ExecutionStatus.PENDING,
+            inputs=values,
+            context={"dry_run": dry_run},
+            target_devices=list(devices),
+        )
+        session.add(execution)
+        session.flush()
+        return execution.id
+
+
+# -- running ------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Device:
+    id: int
+    name: str
+    model: m.Device
+    context: dict[str, Any]
+    skipped_steps: set[str] = field(default_factory=set)  # steps a false condition guards
+
+
+@dataclass
+class _StepResult:
+    ok: bool = True
+    skipped: bool = False
+    error: str = ""
+
+
+def _duration(text: Any) -> float:
+    found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", str(text))
+    if not found:
+        raise ExecutionError(f"bad duration {text!r}", hint="write 30s, 5m, 2h or 1d")
+    value, unit = float(found.group(1)), found.group(2) or "s"
+    return value * {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit]
+
+
+def _resolve_mapping(mapping: Any, context: dict[str, Any], where: str) -> Any:
+    """Strings holding ``{{`` are evaluated (a lone ``{{ expr }}`` keeps its type), recursively."""
+    if isinstance(mapping, dict):
+        return {k: _resolve_mapping(v, context, f"{where}.{k}") for k, v in mapping.items()}
+    if isinstance(mapping, list):
+        return [_resolve_mapping(v, context, f"{where}[{i}]") for i, v in enumerate(mapping)]
+    if isinstance(mapping, str) and ("{{" in mapping or "{%" in mapping):
+        text = mapping.strip()
+        if text.startswith("{{") and text.endswith("}}") and text.count("{{") == 1:
+            return evaluate(text, context, where=where)
+        return render_template(mapping, context, where=where)
+    return mapping
+
+
+class Runner:
+    """Runs one execution. ``provider_factory(store, device_name)`` opens a device session;
+    by default the netmiko or scrapli provider through drivers.connect."""
+
+    def __init__(
+        self,
+        store: Store,
+        execution_id: int,
+        *,
+        driver: str = "netmiko",
+        concurrency: int = 20,
+        on_event: Callable[[str], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.execution_id = execution_id
+        self.driver = driver
+        self.concurrency = concurrency
+        self.on_event = on_event or (lambda _text: None)
+
+    # Each write is its own short transaction, so progress is visible (and kept) at once.
+    def _write(self, action: Callable[[Any], Any]) -> Any:
+        with self.store.session() as session:
+            return action(session)
+
+    def _claim(self) -> bool:
+        """pending/scheduled -> running in one conditional UPDATE: two runners never both win."""
+
+        def claim(session: Any) -> bool:
+            result = session.execute(
+                update(m.Execution)
+                .where(m.Execution.id == self.execution_id, m.Execution.status.in_(RUNNABLE))
+                .values(status=ExecutionStatus.RUNNING, started_at=m.utcnow())
+            )
+            return bool(result.rowcount == 1)
+
+        return bool(self._write(claim))
+
+    async def run(self) -> ExecutionStatus:
+        if not await asyncio.to_thread(self._claim):
+            with self.store.read_session() as session:
+                execution = session.get(m.Execution, self.execution_id)
+                if execution is None:
+                    raise NotFoundError(f"no execution {self.execution_id}")
+                raise ExecutionError(
+                    f"execution {self.execution_id} is {execution.status.value}, not pending",
+                    hint="an execution awaiting approval runs once approved",
+                )
+        with self.store.read_session() as session:
+            execution = session.scalars(
+                select(m.Execution)
+                .where(m.Execution.id == self.execution_id)
+                .options(
+                    selectinload(m.Execution.workflow)
+                    .selectinload(m.Workflow.steps)
+                    .selectinload(m.WorkflowStep.task)
+                    .selectinload(m.TaskDefinition.implementations)
+                    .selectinload(m.TaskImplementation.platform),
+                    selectinload(m.Execution.workflow)
+                    .selectinload(m.Workflow.steps)
+                    .selectinload(m.WorkflowStep.task)
+                    .selectinload(m.TaskDefinition.implementations)
+                    .selectinload(m.TaskImplementation.manufacturer),
+                    selectinload(m.Execution.target_devices)
+                    .selectinload(m.Device.platform)
+                    .selectinload(m.Platform.manufacturer),
+                    selectinload(m.Execution.target_devices).selectinload(m.Device.manufacturer),
+                    selectinload(m.Execution.target_devices).selectinload(m.Device.role),
+                    selectinload(m.Execution.target_devices).selectinload(m.Device.location),
+                    selectinload(m.Execution.target_devices).selectinload(m.Device.tenant),
+                    selectinload(m.Execution.target_devices).selectinload(m.Device.tags),
+                    selectinload(m.Execution.requested_by),
+                )
+            ).one()
+            contexts = inventory_contexts(session, list(execution.target_devices))
+            session.expunge_all()  # plain objects from here on: the run outlives this session
+            workflow, inputs = execution.workflow, dict(execution.inputs)
+            dry_run = bool(execution.context.get("dry_run"))
+            requester = execution.requested_by.username
+        meta = {"execution": self.execution_id, "requested_by": requester, "dry_run": dry_run}
+        devices = [
+            _Device(d.id, d.name, d, {**contexts[d.id], "inputs": inputs, "facts": {}, "meta": meta})
+            for d in execution.target_devices
+        ]
+        shared: dict[str, Any] = {"inputs": inputs, "meta": meta}
+        status = ExecutionStatus.COMPLETED
+        skip_rest = False
+        steps = sorted(workflow.steps, key=lambda s: s.order)
+        for index, step in enumerate(steps):
+            if skip_rest:
+                await asyncio.to_thread(self._record_skipped, step, devices, "skipped: an earlier step failed")
+                continue
+            self.on_event(f"step {step.order} {step.name} ({step.step_type.value})")
+            if step.step_type == StepType.APPROVAL:
+                await asyncio.to_thread(self._pause_for_approval, step)
+                return ExecutionStatus.AWAITING_APPROVAL
+            results = await self._run_step(step, devices, shared, dry_run, steps[index + 1 :])
+            failed = [r for r in results if not r.ok]
+            if failed:
+                self.on_event(f"step {step.name} failed: {failed[0].error}")
+                if step.on_failure == OnFailure.STOP:
+                    status = ExecutionStatus.FAILED
+                    skip_rest = True
+                elif step.on_failure == OnFailure.SKIP_REMAINING:
+                    skip_rest = True
+        await asyncio.to_thread(self._finish, status, devices, shared)
+        return status
+
+    # -- steps ------------------------------------------------------------------------------
+
+    async def _run_step(
+        self,
+        step: m.WorkflowStep,
+        devices: list[_Device],
+        shared: dict[str, Any],
+        dry_run: bool,
+        later: list[m.WorkflowStep],
+    ) -> list[_StepResult]:
+        per_device = bool(devices) and step.step_type in (StepType.TASK, StepType.VALIDATION, StepType.CONDITION)
+        if not per_device:
+            return [await self._one(step, None, shared, dry_run, later)]
+        limit = asyncio.Semaphore(self.concurrency)
+
+        async def guarded(device: _Device) -> _StepResult:
+            async with limit:
+                return await self._one(step, device, device.context, dry_run, later)
+
+        return list(await asyncio.gather(*(guarded(d) for d in devices)))
+
+    async def _one(
+        self,
+        step: m.WorkflowStep,
+        device: _Device | None,
+        context: dict[str, Any],
+        dry_run: bool,
+        later: list[m.WorkflowStep],
+    ) -> _StepResult:
+        row_id = await asyncio.to_thread(self._start_row, step, device)
+        logs: list[str] = []
+        try:
+            if device is not None and step.name in device.skipped_steps:
+                await asyncio.to_thread(self._end_row, row_id, StepStatus.SKIPPED, "skipped: a condition is false")
+                return _StepResult(skipped=True)
+            if step.condition and not evaluate(step.condition, context, where=f"step '{step.name}' condition"):
+                await asyncio.to_thread(self._end_row, row_id, StepStatus.SKIPPED, "skipped: its condition is false")
+                return _StepResult(skipped=True)
+            outputs: dict[str, Any] = {}
+            rendered = ""
+            step_inputs: dict[str, Any] = {}
+            if step.step_type == StepType.TASK:
+                assert device is not None and step.task is not None
+                step_inputs = _resolve_mapping(step.input_mapping, context, f"step '{step.name}' input_mapping")
+                rendered, outputs = await self._task(step, device, step_inputs, dry_run, logs, row_id)
+            elif step.step_type == StepType.VALIDATION:
+                expression = str(step.config.get("expression", "true"))
+                if not evaluate(expression, context, where=f"step '{step.name}'"):
+                    message = step.config.get("message") or f"validation failed: {expression}"
+                    raise ExecutionError(str(message))
+                logs.append(f"passed: {expression}")
+            elif step.step_type == StepType.CONDITION:
+                expression = str(step.config.get("expression", "true"))
+                if not evaluate(expression, context, where=f"step '{step.name}'"):
+                    guards = step.config.get("guards") or ([later[0].name] if later else [])
+                    if device is not None:
+                        device.skipped_steps.update(guards)
+                    logs.append(f"false: skipping {', '.join(guards) or 'nothing'}")
+                else:
+                    logs.append("true")
+            elif step.step_type == StepType.NOTIFICATION:
+                subject = render_template(str(step.config.get("subject", step.name)), context, where=step.name)
+                logs.append(f"notify {step.config.get('to', 'log')}: {subject}")
+                self.on_event(f"notification: {subject}")
+            elif step.step_type == StepType.WAIT:
+                seconds = min(_duration(step.config.get("duration", "0s")), MAX_WAIT_S)
+                logs.append(f"waiting {seconds:g} s")
+                await asyncio.sleep(seconds)
+            if step.output_mapping:
+                mapped = _resolve_mapping(step.output_mapping, {**context, "outputs": outputs}, step.name)
+                context.update(mapped)
+            await asyncio.to_thread(
+                self._end_row,
+                row_id,
+                StepStatus.COMPLETED,
+                "",
+                outputs=outputs,
+                logs=logs,
+                rendered=rendered,
+                inputs=step_inputs,
+            )
+            return _StepResult()
+        except (NettuiError, RenderError, InputError, NoImplementationError) as exc:
+            await asyncio.to_thread(self._end_row, row_id, StepStatus.FAILED, exc.render(), logs=logs)
+            return _StepResult(ok=False, error=exc.render())
+
+    async def _task(
+        self,
+        step: m.WorkflowStep,
+        device: _Device,
+        step_inputs: dict[str, Any],
+        dry_run: bool,
+        logs: list[str],
+        row_id: int,
+    ) -> tuple[str, dict[str, Any]]:
+        assert step.task is not None
+        impl = select_implementation(step.task, device.model)
+        await asyncio.to_thread(self._set_implementation, row_id, impl.id)
+        validate_inputs(step.task.input_schema, step_inputs, where=f"task '{step.task.slug}' inputs")
+        context = {**device.context, "intended": step_inputs}
+        rendered = render_template(impl.template_content, context, where=f"implementation '{impl.slug}'")
+        outputs: dict[str, Any] = {"config": rendered, "changed": False, "checks": []}
+        if dry_run:
+            logs.append(f"dry run: rendered with {impl.slug}; nothing sent")
+            return rendered, outputs
+        from drivers.connect import connect
+
+        provider = await connect(self.store, device.name, self.driver)
+        try:
+            outputs["checks"] += await self._checks("pre", impl.pre_checks, provider, context, logs)
+            lines = [line for line in rendered.splitlines() if line.strip()]
+            if impl.implementation_type == ImplementationType.JINJA2_PAYLOAD:
+                outputs["results"] = {line: (await provider.send_command(line)).output for line in lines}
+            else:
+                await provider.send_config(lines)
+                outputs["changed"] = True
+                logs.append(f"sent {len(lines)} line(s) with {impl.slug}")
+            outputs["checks"] += await self._checks("post", impl.post_checks, provider, context, logs)
+        finally:
+            await provider.close()
+        failed = [c for c in outputs["checks"] if not c["passed"]]
+        if failed:
+            raise ExecutionError(f"{failed[0]['phase']}-check '{failed[0]['name']}' did not pass")
+        return rendered, outputs
+
+    async def _checks(
+        self, phase: str, checks: list[Any], provider: Any, context: dict[str, Any], logs: list[str]
+    ) -> list[dict[str, Any]]:
+        results = []
+        for i, check in enumerate(checks):
+            name = check.get("name") or f"{phase}[{i}]"
+            output = ""
+            if check.get("command"):
+                command = render_template(check["command"], context, where=f"{phase}-check {name}").strip()
+                output = (await provider.send_command(command)).output
+            passed = bool(evaluate(check["expect"], {**context, "output": output}, where=f"{phase}-check {name}"))
+            logs.append(f"{phase}-check {name}: {'passed' if passed else 'FAILED'}")
+            results.append({"name": name, "phase": phase, "passed": passed, "output": output})
+            if phase == "pre" and not passed:
+                break
+        return results
+
+    # -- records ----------------------------------------------------------------------------
+
+    def _start_row(self, step: m.WorkflowStep, device: _Device | None) -> int:
+        def start(session: Any) -> int:
+            row = m.ExecutionStep(
+                execution_id=self.execution_id,
+                workflow_step_id=step.id,
+                device_id=device.id if device else None,
+                order=step.order,
+                status=StepStatus.RUNNING,
+                started_at=m.utcnow(),
+            )
+            session.add(row)
+            session.flush()
+            return int(row.id)
+
+        return int(self._write(start))
+
+    def _set_implementation(self, row_id: int, impl_id: int) -> None:
+        self._write(
+            lambda s: s.execute(
+                update(m.ExecutionStep).where(m.ExecutionStep.id == row_id).values(task_implementation_id=impl_id)
+            )
+        )
+
+    def _end_row(
+        self,
+        row_id: int,
+        status: StepStatus,
+        error: str,
+        *,
+        outputs: dict[str, Any] | None = None,
+        logs: list[str] | None = None,
+        rendered: str = "",
+        inputs: dict[str, Any] | None = None,
+    ) -> None:
+        values: dict[str, Any] = {"status": status, "completed_at": m.utcnow(), "error_message": error}
+        if outputs is not None:
+            values["outputs"] = outputs
+        if logs:
+            values["logs"] = "\n".join(logs) + "\n"
+        if rendered:
+            values["rendered_content"] = rendered
+        if inputs:
+            values["inputs"] = inputs
+        self._write(lambda s: s.execute(update(m.ExecutionStep).where(m.ExecutionStep.id == row_id).values(**values)))
+
+    def _record_skipped(self, step: m.WorkflowStep, devices: list[_Device], why: str) -> None:
+        per_device = bool(devices) and step.step_type in (StepType.TASK, StepType.VALIDATION, StepType.CONDITION)
+        now = m.utcnow()
+
+        def skip(session: Any) -> None:
+            for device in devices if per_device else [None]:
+                session.add(
+                    m.ExecutionStep(
+                        execution_id=self.execution_id,
+                        workflow_step_id=step.id,
+                        device_id=device.id if device else None,
+                        order=step.order,
+                        status=StepStatus.SKIPPED,
+                        started_at=now,
+                        completed_at=now,
+                        error_message=why,
+                    )
+                )
+
+        self._write(skip)
+
+    def _pause_for_approval(self, step: m.WorkflowStep) -> None:
+        self._write(
+            lambda s: s.execute(
+                update(m.Execution)
+                .where(m.Execution.id == self.execution_id)
+                .values(status=ExecutionStatus.AWAITING_APPROVAL)
+            )
+        )
+
+    def _finish(self, status: ExecutionStatus, devices: list[_Device], shared: dict[str, Any]) -> None:
+        def finish(session: Any) -> None:
+            execution = session.get(m.Execution, self.execution_id)
+            context = dict(execution.context)
+            context["devices"] = {
+                d.name: {k: v for k, v in d.context.items() if k not in _INVENTORY_KEYS} for d in devices
+            }
+            execution.context = context
+            execution.status = status
+            execution.completed_at = m.utcnow()
+
+        self._write(finish)
+
+
+_INVENTORY_KEYS = {"device", "interfaces", "vlans", "vrfs", "prefixes", "ip_addresses", "inputs", "facts", "meta"}
+
+
+async def run_execution(store: Store, execution_id: int, **options: Any) -> ExecutionStatus:
+    """Run a pending execution to its end (or to an approval step); its final status."""
+    return await Runner(store, execution_id, **options).run()

@@ -1,0 +1,250 @@
+"""The engine against the lab: built-in workflows run for real and as dry runs, every step
+writes its record, and on_failure, conditions and approvals behave as named."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from catalog import models as m
+from catalog.context import InputError
+from catalog.models.choices import ExecutionStatus, StepStatus
+from catalog.store import Store
+from catalog.sync import LIBRARY_DIR, import_catalog
+from drivers.connect import connect
+from nettui.engine.runner import ExecutionError, run_execution, submit
+from nettui.lab import LabThread, run_lab_in_thread
+
+pytestmark = pytest.mark.slow
+
+PLATFORMS = ["cisco_ios", "cisco_nxos", "arista_eos", "juniper_junos"]
+
+
+@pytest.fixture(scope="module")
+def lab() -> Iterator[LabThread]:
+    with run_lab_in_thread(devices=4, platforms=PLATFORMS, password="eng-pw", enable_secret="eng-en") as handle:
+        yield handle
+
+
+@pytest.fixture
+def engine_store(sqlite_store: Store, lab: LabThread, monkeypatch: pytest.MonkeyPatch) -> Store:
+    monkeypatch.setenv("ENG_USER", "admin")
+    monkeypatch.setenv("ENG_PASSWORD", "eng-pw")
+    monkeypatch.setenv("ENG_ENABLE", "eng-en")
+    import_catalog(sqlite_store, [LIBRARY_DIR])
+    with sqlite_store.session() as session:
+        group = m.SecretsGroup(
+            name="lab",
+            entries=[
+                m.SecretsGroupEntry(name="username", backend="env", reference="ENG_USER"),
+                m.SecretsGroupEntry(name="password", backend="env", reference="ENG_PASSWORD"),
+                m.SecretsGroupEntry(name="enable_secret", backend="env", reference="ENG_ENABLE"),
+            ],
+        )
+        site = m.Location(name="Lab", slug="lab")
+        for device in lab.devices:
+            platform = session.scalars(
+                select(m.Platform).where(m.Platform.network_driver == device.platform_name)
+            ).first()
+            assert platform is not None and platform.manufacturer is not None
+            session.add(
+                m.Device(
+                    name=device.name,
+                    host=device.host,
+                    ssh_port=device.port,
+                    platform=platform,
+                    manufacturer=platform.manufacturer,
+                    location=site,
+                    secrets_group=group,
+                )
+            )
+        session.add(m.User(username="ops", role="operator"))
+        session.add(m.User(username="watcher", role="viewer"))
+    return sqlite_store
+
+
+def _steps(store: Store, execution_id: int) -> list[m.ExecutionStep]:
+    with store.read_session() as session:
+        rows = list(
+            session.scalars(
+                select(m.ExecutionStep)
+                .where(m.ExecutionStep.execution_id == execution_id)
+                .order_by(m.ExecutionStep.order, m.ExecutionStep.id)
+            )
+        )
+        session.expunge_all()  # keep the loaded values after the read transaction ends
+        return rows
+
+
+def _status(store: Store, execution_id: int) -> ExecutionStatus:
+    with store.read_session() as session:
+        execution = session.get(m.Execution, execution_id)
+        assert execution is not None
+        return execution.status
+
+
+async def _config(store: Store, name: str) -> str:
+    provider = await connect(store, name)
+    try:
+        return await provider.get_config()
+    finally:
+        await provider.close()
+
+
+def test_create_vlan_on_four_platforms_dry_run_then_for_real(lab: LabThread, engine_store: Store) -> None:
+    names = [d.name for d in lab.devices]
+    inputs = {"device": names[0], "vid": 612, "name": "engine-test"}
+    dry = submit(engine_store, "create-vlan", names, inputs, requested_by="ops", dry_run=True)
+    assert asyncio.run(run_execution(engine_store, dry)) == ExecutionStatus.COMPLETED
+    task_rows = [r for r in _steps(engine_store, dry) if r.task_implementation_id is not None]
+    assert len(task_rows) == 4 and all(r.status == StepStatus.COMPLETED for r in task_rows)
+    assert all("612" in r.rendered_content and "dry run" in r.logs for r in task_rows)
+    assert all("engine-test" not in asyncio.run(_config(engine_store, n)) for n in names)  # nothing sent
+
+    # The lab does not answer every command the library's checks use yet (`show vlan id N`):
+    # checks are dropped here and exercised in test_pre_and_post_checks_decide.
+    with engine_store.session() as session:
+        for impl in session.scalars(
+            select(m.TaskImplementation).where(m.TaskImplementation.slug.like("create-vlan-%"))
+        ):
+            impl.pre_checks, impl.post_checks = [], []
+    real = submit(engine_store, "create-vlan", names, inputs, requested_by="ops")
+    status = asyncio.run(run_execution(engine_store, real))
+    rows = _steps(engine_store, real)
+    assert status == ExecutionStatus.COMPLETED, [r.error_message for r in rows if r.error_message]
+    task_rows = [r for r in rows if r.task_implementation_id is not None]
+    assert {r.device_id for r in task_rows} == {r.device_id for r in task_rows if r.status == StepStatus.COMPLETED}
+    assert all(r.outputs["changed"] and r.status == StepStatus.COMPLETED for r in task_rows)
+    for name in names:
+        assert "engine-test" in asyncio.run(_config(engine_store, name))
+    notification = [r for r in rows if r.device_id is None]
+    assert notification and "VLAN 612 (engine-test) exists on" in notification[-1].logs
+    with pytest.raises(ExecutionError, match="is completed, not pending"):
+        asyncio.run(run_execution(engine_store, real))
+
+
+def _workflow(store: Store, tmp_path: Path, steps: str) -> None:
+    path = tmp_path / "wf.yaml"
+    path.write_text(
+        "kind: workflow\nslug: probe\nname: Probe\ninput_schema:\n  type: object\n"
+        "  properties:\n    flag: {type: boolean, default: false}\nsteps:\n" + steps
+    )
+    import_catalog(store, [path])
+
+
+@pytest.mark.parametrize(
+    ("on_failure", "final", "after"),
+    [
+        ("stop", ExecutionStatus.FAILED, StepStatus.SKIPPED),
+        ("continue", ExecutionStatus.COMPLETED, StepStatus.COMPLETED),
+        ("skip_remaining", ExecutionStatus.COMPLETED, StepStatus.SKIPPED),
+    ],
+)
+def test_on_failure_modes(
+    lab: LabThread, engine_store: Store, tmp_path: Path, on_failure: str, final: ExecutionStatus, after: StepStatus
+) -> None:
+    _workflow(
+        engine_store,
+        tmp_path,
+        "  - name: Must hold\n    step_type: validation\n"
+        f"    on_failure: {on_failure}\n"
+        "    config: {expression: 'device.name == \"nobody\"', message: not this device}\n"
+        "  - name: Afterwards\n    step_type: notification\n    config: {subject: done}\n",
+    )
+    names = [d.name for d in lab.devices[:2]]
+    execution = submit(engine_store, "probe", names, {}, requested_by="ops")
+    assert asyncio.run(run_execution(engine_store, execution)) == final
+    rows = _steps(engine_store, execution)
+    assert [r.status for r in rows if r.order == 1] == [StepStatus.FAILED, StepStatus.FAILED]
+    assert all(r.error_message == "not this device" for r in rows if r.order == 1)
+    assert [r.status for r in rows if r.order == 2] == [after]
+
+
+def test_a_false_condition_skips_what_it_guards(lab: LabThread, engine_store: Store, tmp_path: Path) -> None:
+    _workflow(
+        engine_store,
+        tmp_path,
+        "  - name: Only if flagged\n    step_type: condition\n    config: {expression: inputs.flag}\n"
+        "  - name: Guarded\n    step_type: validation\n    config: {expression: 'false'}\n"
+        "  - name: Always\n    step_type: validation\n    condition: '{{ not inputs.flag }}'\n"
+        "    config: {expression: 'true'}\n",
+    )
+    execution = submit(engine_store, "probe", [lab.devices[0].name], {}, requested_by="ops")
+    assert asyncio.run(run_execution(engine_store, execution)) == ExecutionStatus.COMPLETED
+    assert [r.status for r in _steps(engine_store, execution)] == [
+        StepStatus.COMPLETED,
+        StepStatus.SKIPPED,
+        StepStatus.COMPLETED,
+    ]
+
+
+def test_an_approval_step_pauses_the_execution(lab: LabThread, engine_store: Store, tmp_path: Path) -> None:
+    _workflow(
+        engine_store,
+        tmp_path,
+        "  - name: Check\n    step_type: validation\n    config: {expression: 'true'}\n"
+        "  - name: Approve\n    step_type: approval\n    config: {approvers_role: approver}\n"
+        "  - name: After\n    step_type: notification\n    config: {subject: done}\n",
+    )
+    execution = submit(engine_store, "probe", [lab.devices[0].name], {}, requested_by="ops")
+    assert asyncio.run(run_execution(engine_store, execution)) == ExecutionStatus.AWAITING_APPROVAL
+    assert _status(engine_store, execution) == ExecutionStatus.AWAITING_APPROVAL
+    assert [r.status for r in _steps(engine_store, execution)] == [StepStatus.COMPLETED]
+
+
+def test_a_workflow_that_requires_approval_cannot_run_without_it(lab: LabThread, engine_store: Store) -> None:
+    name = lab.devices[0].name
+    inputs = {"device": name, "interface": "GigabitEthernet1/0/5", "vlan": 1}
+    execution = submit(engine_store, "provision-access-port", [name], inputs, requested_by="ops")
+    assert _status(engine_store, execution) == ExecutionStatus.AWAITING_APPROVAL
+    with pytest.raises(ExecutionError, match="is awaiting_approval, not pending"):
+        asyncio.run(run_execution(engine_store, execution))
+    assert _steps(engine_store, execution) == []
+
+
+def test_submissions_are_checked(lab: LabThread, engine_store: Store) -> None:
+    name = lab.devices[0].name
+    with pytest.raises(InputError) as info:
+        submit(engine_store, "create-vlan", [name], {"device": name, "vid": 5000, "name": "x"}, requested_by="ops")
+    assert "$.vid: 5000 is greater than the maximum of 4094" in info.value.render()
+    with pytest.raises(ExecutionError, match="is a viewer"):
+        submit(engine_store, "create-vlan", [name], {"device": name, "vid": 5, "name": "x"}, requested_by="watcher")
+    with pytest.raises(ExecutionError, match="no active user 'mallory'"):
+        submit(engine_store, "create-vlan", [name], {"device": name, "vid": 5, "name": "x"}, requested_by="mallory")
+    with pytest.raises(Exception, match="no device 'ghost'"):
+        submit(engine_store, "create-vlan", ["ghost"], {"device": "ghost", "vid": 5, "name": "x"}, requested_by="ops")
+    with engine_store.read_session() as session:
+        assert session.scalars(select(m.Execution)).all() == []
+
+
+def test_pre_and_post_checks_decide(lab: LabThread, engine_store: Store, tmp_path: Path) -> None:
+    """A task whose post-check reads the device back: passes on the change, fails otherwise."""
+    (tmp_path / "task.yaml").write_text(
+        "kind: task\nslug: set-hostname-probe\nname: Hostname probe\n"
+        "input_schema: {type: object, properties: {banner: {type: string}}}\n"
+        "implementations:\n"
+        "  - slug: probe-ios\n    name: probe ios\n    manufacturer: Cisco\n    platform: cisco_ios\n"
+        "    implementation_type: jinja2_config\n"
+        '    template_content: "vlan 733\\n name {{ intended.banner }}\\n"\n'
+        "    pre_checks:\n      - {name: reachable, command: show version, expect: \"'IOS' in output\"}\n"
+        "    post_checks:\n      - {name: present, command: show vlan brief, expect: 'intended.banner in output'}\n"
+        "      - {name: impossible, command: show vlan brief, expect: \"'no-such-vlan' in output\"}\n"
+    )
+    (tmp_path / "wf.yaml").write_text(
+        "kind: workflow\nslug: probe-wf\nname: Probe wf\n"
+        "input_schema: {type: object, properties: {banner: {type: string}}}\nsteps:\n"
+        "  - name: Push\n    step_type: task\n    task: set-hostname-probe\n"
+        "    input_mapping: {banner: '{{ inputs.banner }}'}\n    output_mapping: {pushed: '{{ outputs }}'}\n"
+    )
+    import_catalog(engine_store, [tmp_path])
+    name = next(d.name for d in lab.devices if d.platform_name == "cisco_ios")
+    execution = submit(engine_store, "probe-wf", [name], {"banner": "checked-vlan"}, requested_by="ops")
+    assert asyncio.run(run_execution(engine_store, execution)) == ExecutionStatus.FAILED
+    (row,) = _steps(engine_store, execution)
+    assert row.status == StepStatus.FAILED and "post-check 'impossible' did not pass" in row.error_message
+    assert "pre-check reachable: passed" in row.logs and "post-check present: passed" in row.logs
+    assert "checked-vlan" in asyncio.run(_config(engine_store, name))  # the change itself went through
