@@ -248,3 +248,48 @@ def test_pre_and_post_checks_decide(lab: LabThread, engine_store: Store, tmp_pat
     assert row.status == StepStatus.FAILED and "post-check 'impossible' did not pass" in row.error_message
     assert "pre-check reachable: passed" in row.logs and "post-check present: passed" in row.logs
     assert "checked-vlan" in asyncio.run(_config(engine_store, name))  # the change itself went through
+
+
+def test_run_and_executions_commands(lab: LabThread, engine_store: Store, tmp_path: Path) -> None:
+    import getpass
+    import json
+
+    from tests.conftest import run_cli
+
+    with engine_store.session() as session:
+        session.add(m.User(username=getpass.getuser(), role="operator"))
+    name = lab.devices[1].name
+    ran = run_cli(
+        engine_store,
+        "run",
+        "create-vlan",
+        "--device",
+        name,
+        "--input",
+        f"device={name}",
+        "--input",
+        "vid=701",
+        "--input",
+        "name=from-cli",
+        "--dry-run",
+        "--json",
+    )
+    assert ran.exit_code == 0, ran.output
+    record = json.loads(ran.stdout)
+    assert record["status"] == "completed" and record["dry_run"] and record["devices"] == [name]
+    assert any("701" in s["rendered_content"] for s in record["steps"])
+    assert "execution 1: completed" in ran.stderr
+
+    _workflow(
+        engine_store,
+        tmp_path,
+        "  - name: Fails\n    step_type: validation\n    config: {expression: 'false', message: nope}\n",
+    )
+    failed = run_cli(engine_store, "run", "probe", "--device", name)
+    assert failed.exit_code == 1 and "step Fails failed: nope" in failed.stderr
+    listed = json.loads(run_cli(engine_store, "executions", "list", "--json").stdout)
+    assert [(e["id"], e["status"]) for e in listed] == [(2, "failed"), (1, "completed")]
+    shown = run_cli(engine_store, "executions", "show", "2")
+    assert shown.exit_code == 0 and "nope" in shown.stdout
+    refused = run_cli(engine_store, "run", "probe", "--device", name, "--as", "someone-else")
+    assert refused.exit_code == 1 and "only an admin may act as another user" in refused.stderr

@@ -29,6 +29,8 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
         "Tasks, implementations, workflows, forms, checks and providers, kept as YAML files.",
     ),
     "lab": ("nettui.cli.lab", "Simulated multi-vendor devices for tests, demos and benchmarks."),
+    "run": ("nettui.cli.run", "Run WORKFLOW on devices and wait for it to end."),
+    "executions": ("nettui.cli.executions", "What ran, when, for whom, and what each step did."),
     "render": ("nettui.cli.render", "Preview what a task would send to a device, without touching it."),
 }
 
