@@ -329,8 +329,10 @@ def build_graph(session: Session) -> dict[type[m.Base], m.Base]:
         public_key="ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB",
         fingerprint="SHA256:x",
     )
+    event = m.ExecutionEvent(execution=execution, at=T0, actor=user, kind="approved", detail="looks good")
     objects: list[Any] = [
         host_key,
+        event,
         manufacturer,
         platform,
         site,

@@ -193,7 +193,7 @@ def test_an_approval_step_pauses_the_execution(lab: LabThread, engine_store: Sto
     execution = submit(engine_store, "probe", [lab.devices[0].name], {}, requested_by="ops")
     assert asyncio.run(run_execution(engine_store, execution)) == ExecutionStatus.AWAITING_APPROVAL
     assert _status(engine_store, execution) == ExecutionStatus.AWAITING_APPROVAL
-    assert [r.status for r in _steps(engine_store, execution)] == [StepStatus.COMPLETED]
+    assert [r.status for r in _steps(engine_store, execution)] == [StepStatus.COMPLETED, StepStatus.PENDING]
 
 
 def test_a_workflow_that_requires_approval_cannot_run_without_it(lab: LabThread, engine_store: Store) -> None:
@@ -293,3 +293,57 @@ def test_run_and_executions_commands(lab: LabThread, engine_store: Store, tmp_pa
     assert shown.exit_code == 0 and "nope" in shown.stdout
     refused = run_cli(engine_store, "run", "probe", "--device", name, "--as", "someone-else")
     assert refused.exit_code == 1 and "only an admin may act as another user" in refused.stderr
+
+
+def test_approvals(lab: LabThread, engine_store: Store, tmp_path: Path) -> None:
+    import getpass
+
+    from nettui.engine.approvals import decide
+    from tests.conftest import run_cli
+
+    with engine_store.session() as session:
+        session.add(m.User(username="boss", role="approver"))
+        session.add(m.User(username=getpass.getuser(), role="approver"))
+    _workflow(
+        engine_store,
+        tmp_path,
+        "  - name: Before\n    step_type: validation\n    config: {expression: 'true'}\n"
+        "    output_mapping: {seen: '{{ device.name }}'}\n"
+        "  - name: Approve\n    step_type: approval\n    config: {approvers_role: approver}\n"
+        "  - name: After\n    step_type: validation\n    config: {expression: 'seen == device.name'}\n",
+    )
+    name = lab.devices[0].name
+    execution = submit(engine_store, "probe", [name], {}, requested_by="ops")
+    assert asyncio.run(run_execution(engine_store, execution)) == ExecutionStatus.AWAITING_APPROVAL
+    with pytest.raises(ExecutionError, match=r"requested execution \d+ and cannot approve"):
+        decide(engine_store, execution, "ops", approve=True, comment="mine")
+    with pytest.raises(ExecutionError, match="is viewer, not an approver"):
+        decide(engine_store, execution, "watcher", approve=True, comment="sure")
+    with pytest.raises(ExecutionError, match="needs a comment"):
+        decide(engine_store, execution, "boss", approve=True, comment=" ")
+    listed = run_cli(engine_store, "approvals", "list", "--json")
+    assert f'"id": {execution}' in listed.stdout
+    approved = run_cli(engine_store, "approve", str(execution), "--comment", "go ahead")
+    assert approved.exit_code == 0, approved.output
+    assert _status(engine_store, execution) == ExecutionStatus.COMPLETED
+    rows = _steps(engine_store, execution)
+    assert [(r.order, r.status) for r in rows] == [
+        (1, StepStatus.COMPLETED),
+        (2, StepStatus.COMPLETED),
+        (3, StepStatus.COMPLETED),
+    ]
+    assert f"approved by {getpass.getuser()}: go ahead" in rows[1].logs  # outputs survived the pause too
+    with engine_store.read_session() as session:
+        events = session.scalars(
+            select(m.ExecutionEvent).where(m.ExecutionEvent.execution_id == execution).order_by(m.ExecutionEvent.id)
+        ).all()
+        assert [e.kind for e in events] == ["submitted", "started", "paused", "approved", "started", "finished"]
+        assert events[3].detail == "go ahead" and events[3].actor is not None
+
+    second = submit(engine_store, "probe", [name], {}, requested_by="ops")
+    asyncio.run(run_execution(engine_store, second))
+    rejected = run_cli(engine_store, "approve", str(second), "--reject", "--comment", "not today")
+    assert rejected.exit_code == 4
+    assert _status(engine_store, second) == ExecutionStatus.CANCELLED
+    again = run_cli(engine_store, "approve", str(second), "--comment", "changed my mind")
+    assert again.exit_code == 1 and "is cancelled, not awaiting approval" in again.stderr

@@ -11,7 +11,7 @@ from catalog.models.catalog import (
     Workflow,
     WorkflowStep,
 )
-from catalog.models.execution import Execution, ExecutionStep
+from catalog.models.execution import Execution, ExecutionEvent, ExecutionStep
 from catalog.models.git import GitRepository, GitSyncRecord
 from catalog.models.identity import SecretsGroup, SecretsGroupEntry, SshPublicKey, User
 from catalog.models.inventory import (
@@ -50,6 +50,7 @@ __all__ = [
     "DeviceRole",
     "DiscoveryJob",
     "Execution",
+    "ExecutionEvent",
     "ExecutionStep",
     "GitRepository",
     "GitSyncRecord",

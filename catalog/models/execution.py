@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Text
+from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from catalog.models.base import Base, choice_type, utcnow
@@ -72,3 +72,19 @@ class ExecutionStep(Base):
     workflow_step: Mapped[WorkflowStep | None] = relationship()
     device: Mapped[Device | None] = relationship()
     task_implementation: Mapped[TaskImplementation | None] = relationship()
+
+
+class ExecutionEvent(Base):
+    """A state change of an execution: who did what, when, and why (approvals, rejections,
+    cancellations, starts and ends). Append-only."""
+
+    __tablename__ = "execution_event"
+
+    execution_id: Mapped[int] = mapped_column(ForeignKey("execution.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="RESTRICT"))
+    kind: Mapped[str] = mapped_column(String(50), doc="submitted, approved, rejected, started, paused, finished")
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+    execution: Mapped[Execution] = relationship()
+    actor: Mapped[User | None] = relationship()

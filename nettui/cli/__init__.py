@@ -24,6 +24,8 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "inventory": ("nettui.cli.inventory", "Devices and what they connect to: import, list, show."),
     "users": ("nettui.cli.users", "Users: roles, SSH keys for the bastion, and which devices each one may touch."),
     "secrets": ("nettui.cli.secrets", "Secrets groups: where each credential lives (env:, file: or keyring:)."),
+    "approvals": ("nettui.cli.approvals", "Executions waiting for an approver."),
+    "approve": ("nettui.cli.approve", "Approve (or --reject) execution EXECUTION_ID, then run it unless --no-run."),
     "catalog": (
         "nettui.cli.catalog",
         "Tasks, implementations, workflows, forms, checks and providers, kept as YAML files.",

@@ -40,6 +40,11 @@ class ExecutionError(NettuiError):
     """An execution cannot be submitted or run as asked."""
 
 
+def record_event(session: Any, execution_id: int, kind: str, detail: str = "", actor_id: int | None = None) -> None:
+    """Append to the execution's audit trail (who, what, when)."""
+    session.add(m.ExecutionEvent(execution_id=execution_id, kind=kind, detail=detail, actor_id=actor_id))
+
+
 # -- submitting ---------------------------------------------------------------------------------
 
 
@@ -93,6 +98,8 @@ def submit(
         )
         session.add(execution)
         session.flush()
+        waiting = " (awaiting approval)" if workflow.approval_required else ""
+        record_event(session, execution.id, "submitted", f"on {len(devices)} device(s){waiting}", user.id)
         return execution.id
 
 
@@ -170,7 +177,10 @@ class Runner:
                 .where(m.Execution.id == self.execution_id, m.Execution.status.in_(RUNNABLE))
                 .values(status=ExecutionStatus.RUNNING, started_at=m.utcnow())
             )
-            return bool(result.rowcount == 1)
+            if result.rowcount == 1:
+                record_event(session, self.execution_id, "started")
+                return True
+            return False
 
         return bool(self._write(claim))
 
@@ -214,10 +224,17 @@ class Runner:
             session.expunge_all()  # plain objects from here on: the run outlives this session
             workflow, inputs = execution.workflow, dict(execution.inputs)
             dry_run = bool(execution.context.get("dry_run"))
+            resume_after = int(execution.context.get("resume_after", 0))
+            saved = dict(execution.context.get("devices", {}))
             requester = execution.requested_by.username
         meta = {"execution": self.execution_id, "requested_by": requester, "dry_run": dry_run}
         devices = [
-            _Device(d.id, d.name, d, {**contexts[d.id], "inputs": inputs, "facts": {}, "meta": meta})
+            _Device(
+                d.id,
+                d.name,
+                d,
+                {**contexts[d.id], "inputs": inputs, "facts": {}, "meta": meta, **saved.get(d.name, {})},
+            )
             for d in execution.target_devices
         ]
         shared: dict[str, Any] = {"inputs": inputs, "meta": meta}
@@ -225,12 +242,14 @@ class Runner:
         skip_rest = False
         steps = sorted(workflow.steps, key=lambda s: s.order)
         for index, step in enumerate(steps):
+            if step.order <= resume_after:
+                continue  # done before the approval this run resumes from
             if skip_rest:
                 await asyncio.to_thread(self._record_skipped, step, devices, "skipped: an earlier step failed")
                 continue
             self.on_event(f"step {step.order} {step.name} ({step.step_type.value})")
             if step.step_type == StepType.APPROVAL:
-                await asyncio.to_thread(self._pause_for_approval, step)
+                await asyncio.to_thread(self._pause_for_approval, step, devices)
                 return ExecutionStatus.AWAITING_APPROVAL
             results = await self._run_step(step, devices, shared, dry_run, steps[index + 1 :])
             failed = [r for r in results if not r.ok]
@@ -454,30 +473,47 @@ class Runner:
 
         self._write(skip)
 
-    def _pause_for_approval(self, step: m.WorkflowStep) -> None:
-        self._write(
-            lambda s: s.execute(
-                update(m.Execution)
-                .where(m.Execution.id == self.execution_id)
-                .values(status=ExecutionStatus.AWAITING_APPROVAL)
+    def _pause_for_approval(self, step: m.WorkflowStep, devices: list[_Device]) -> None:
+        def pause(session: Any) -> None:
+            execution = session.get(m.Execution, self.execution_id)
+            context = dict(execution.context)
+            context["devices"] = _device_outputs(devices)
+            context["paused_at"] = step.order
+            execution.context = context
+            execution.status = ExecutionStatus.AWAITING_APPROVAL
+            session.add(
+                m.ExecutionStep(
+                    execution_id=self.execution_id,
+                    workflow_step_id=step.id,
+                    order=step.order,
+                    status=StepStatus.PENDING,
+                    started_at=m.utcnow(),
+                    logs=f"waiting for approval ({step.config.get('approvers_role', 'approver')})\n",
+                )
             )
-        )
+            record_event(session, self.execution_id, "paused", f"approval step '{step.name}'")
+
+        self._write(pause)
 
     def _finish(self, status: ExecutionStatus, devices: list[_Device], shared: dict[str, Any]) -> None:
         def finish(session: Any) -> None:
             execution = session.get(m.Execution, self.execution_id)
             context = dict(execution.context)
-            context["devices"] = {
-                d.name: {k: v for k, v in d.context.items() if k not in _INVENTORY_KEYS} for d in devices
-            }
+            context["devices"] = _device_outputs(devices)
             execution.context = context
             execution.status = status
             execution.completed_at = m.utcnow()
+            record_event(session, self.execution_id, "finished", status.value)
 
         self._write(finish)
 
 
 _INVENTORY_KEYS = {"device", "interfaces", "vlans", "vrfs", "prefixes", "ip_addresses", "inputs", "facts", "meta"}
+
+
+def _device_outputs(devices: list[_Device]) -> dict[str, dict[str, Any]]:
+    """What steps added to each device's context (output_mapping), to keep with the execution."""
+    return {d.name: {k: v for k, v in d.context.items() if k not in _INVENTORY_KEYS} for d in devices}
 
 
 async def run_execution(store: Store, execution_id: int, **options: Any) -> ExecutionStatus:

@@ -1,0 +1,92 @@
+"""Approvals: an approver who is not the requester approves or rejects, with a comment."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import selectinload
+
+from catalog import models as m
+from catalog.errors import NotFoundError
+from catalog.models.choices import ExecutionStatus, StepStatus, UserRole
+from catalog.store import Store
+from nettui.engine.runner import ExecutionError, record_event
+
+APPROVER_ROLES = (UserRole.APPROVER, UserRole.ADMIN)
+
+
+def awaiting_approval(session: Any) -> list[m.Execution]:
+    """Executions waiting for a decision, oldest first."""
+    return list(
+        session.scalars(
+            select(m.Execution)
+            .where(m.Execution.status == ExecutionStatus.AWAITING_APPROVAL)
+            .options(
+                selectinload(m.Execution.workflow),
+                selectinload(m.Execution.requested_by),
+                selectinload(m.Execution.target_devices),
+            )
+            .order_by(m.Execution.id)
+        )
+    )
+
+
+def decide(store: Store, execution_id: int, approver: str, *, approve: bool, comment: str) -> ExecutionStatus:
+    """Approve (the execution becomes pending, to run or resume) or reject (cancelled, with
+    the reason). Refused: a requester deciding on their own request, a non-approver, no
+    comment, or an execution that is not awaiting approval."""
+    if not comment.strip():
+        raise ExecutionError("a decision needs a comment", hint='--comment "why"')
+    with store.session() as session:
+        execution = session.scalars(
+            select(m.Execution).where(m.Execution.id == execution_id).options(selectinload(m.Execution.requested_by))
+        ).one_or_none()
+        if execution is None:
+            raise NotFoundError(f"no execution {execution_id}", hint="`nettui approvals list`")
+        user = session.scalars(select(m.User).where(m.User.username == approver)).one_or_none()
+        if user is None or not user.is_active:
+            raise ExecutionError(f"no active user '{approver}'")
+        if user.id == execution.requested_by_id:
+            raise ExecutionError(
+                f"{approver} requested execution {execution_id} and cannot approve or reject it",
+                hint="another approver decides",
+            )
+        if user.role not in APPROVER_ROLES:
+            raise ExecutionError(f"user '{approver}' is {user.role.value}, not an approver")
+        new_status = ExecutionStatus.PENDING if approve else ExecutionStatus.CANCELLED
+        values: dict[str, Any] = {"status": new_status}
+        if approve:
+            values["approved_by_id"] = user.id
+        else:
+            values["completed_at"] = m.utcnow()
+        # One conditional UPDATE: two approvers deciding at once cannot both win.
+        result: Any = session.execute(
+            update(m.Execution)
+            .where(m.Execution.id == execution_id, m.Execution.status == ExecutionStatus.AWAITING_APPROVAL)
+            .values(**values)
+        )
+        changed = result.rowcount
+        if changed != 1:
+            raise ExecutionError(f"execution {execution_id} is {execution.status.value}, not awaiting approval")
+        session.refresh(execution)
+        context = dict(execution.context)
+        paused_at = context.pop("paused_at", None)
+        if paused_at is not None:
+            context["resume_after"] = paused_at
+            step = session.scalars(
+                select(m.ExecutionStep).where(
+                    m.ExecutionStep.execution_id == execution_id,
+                    m.ExecutionStep.order == paused_at,
+                    m.ExecutionStep.status == StepStatus.PENDING,
+                )
+            ).first()
+            if step is not None:
+                step.status = StepStatus.COMPLETED if approve else StepStatus.FAILED
+                step.completed_at = m.utcnow()
+                step.logs += f"{'approved' if approve else 'rejected'} by {approver}: {comment}\n"
+        if not approve:
+            context["rejected"] = True
+        execution.context = context
+        record_event(session, execution_id, "approved" if approve else "rejected", comment, user.id)
+        return new_status
