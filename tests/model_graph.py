@@ -222,6 +222,8 @@ def build_graph(session: Session) -> dict[type[m.Base], m.Base]:
         started_at=T0,
         completed_at=T0 + timedelta(minutes=5),
         target_devices=[device],
+        owner="engine-host:4242",
+        heartbeat_at=T0,
     )
     execution_step = m.ExecutionStep(
         execution=execution,
@@ -330,8 +332,10 @@ def build_graph(session: Session) -> dict[type[m.Base], m.Base]:
         fingerprint="SHA256:x",
     )
     event = m.ExecutionEvent(execution=execution, at=T0, actor=user, kind="approved", detail="looks good")
+    lock = m.DeviceLock(device=device, execution=execution, owner="engine-host:4242", acquired_at=T0)
     objects: list[Any] = [
         host_key,
+        lock,
         event,
         manufacturer,
         platform,

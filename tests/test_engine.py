@@ -347,3 +347,77 @@ def test_approvals(lab: LabThread, engine_store: Store, tmp_path: Path) -> None:
     assert _status(engine_store, second) == ExecutionStatus.CANCELLED
     again = run_cli(engine_store, "approve", str(second), "--comment", "changed my mind")
     assert again.exit_code == 1 and "is cancelled, not awaiting approval" in again.stderr
+
+
+def test_a_killed_engine_s_execution_is_failed_on_restart(lab: LabThread, engine_store: Store, tmp_path: Path) -> None:
+    """A real engine process, killed with SIGKILL in the middle of a wait step."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    _workflow(
+        engine_store,
+        tmp_path,
+        "  - name: First\n    step_type: validation\n    config: {expression: 'true'}\n"
+        "  - name: Long wait\n    step_type: wait\n    config: {duration: 60s}\n"
+        "  - name: Never\n    step_type: notification\n    config: {subject: never}\n",
+    )
+    execution = submit(engine_store, "probe", [lab.devices[0].name], {}, requested_by="ops")
+    url = engine_store.url.render_as_string(hide_password=False)
+    engine = subprocess.Popen(
+        [sys.executable, "-m", "nettui.cli", "--database", url, "engine"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ},
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            rows = _steps(engine_store, execution)
+            if any(r.order == 2 and r.status == StepStatus.RUNNING for r in rows):
+                break
+            time.sleep(0.2)
+        else:
+            pytest.fail("the engine never reached the wait step")
+        engine.send_signal(signal.SIGKILL)
+        engine.wait(10)
+    finally:
+        if engine.poll() is None:
+            engine.kill()
+    assert _status(engine_store, execution) == ExecutionStatus.RUNNING  # what a crash leaves behind
+    from nettui.engine.service import INTERRUPTED, recover_interrupted, serve
+
+    asyncio.run(serve(engine_store, once=True))  # a restarted engine
+    assert _status(engine_store, execution) == ExecutionStatus.FAILED
+    with engine_store.read_session() as session:
+        execution_row = session.get(m.Execution, execution)
+        assert execution_row is not None and execution_row.context["error"] == INTERRUPTED
+    rows = _steps(engine_store, execution)
+    assert [(r.order, r.status) for r in rows] == [(1, StepStatus.COMPLETED), (2, StepStatus.FAILED)]
+    assert rows[0].logs == "passed: true\n" and rows[1].error_message == INTERRUPTED
+    assert recover_interrupted(engine_store) == []  # nothing left running
+
+
+def test_no_two_executions_change_a_device_at_once(lab: LabThread, engine_store: Store) -> None:
+    name = next(d.name for d in lab.devices if d.platform_name == "cisco_ios")
+    with engine_store.session() as session:
+        for impl in session.scalars(
+            select(m.TaskImplementation).where(m.TaskImplementation.slug.like("create-vlan-%"))
+        ):
+            impl.pre_checks, impl.post_checks = [], []
+    first = submit(engine_store, "create-vlan", [name], {"device": name, "vid": 801, "name": "a"}, requested_by="ops")
+    second = submit(engine_store, "create-vlan", [name], {"device": name, "vid": 802, "name": "b"}, requested_by="ops")
+    with engine_store.session() as session:  # another execution holds the device
+        device_id = session.scalars(select(m.Device.id).where(m.Device.name == name)).one()
+        session.add(m.DeviceLock(device_id=device_id, execution_id=first, owner="elsewhere:1"))
+    assert asyncio.run(run_execution(engine_store, second, lock_timeout=1)) == ExecutionStatus.FAILED
+    (task_row,) = [r for r in _steps(engine_store, second) if r.order == 2]
+    assert f"stayed locked by execution {first}" in task_row.error_message
+    assert "waiting: execution" in task_row.logs
+    with engine_store.session() as session:
+        session.execute(m.DeviceLock.__table__.delete())
+    assert asyncio.run(run_execution(engine_store, first)) == ExecutionStatus.COMPLETED
+    with engine_store.read_session() as session:
+        assert session.scalars(select(m.DeviceLock)).all() == []  # released at the end

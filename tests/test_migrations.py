@@ -131,3 +131,37 @@ def test_unreachable_database_gives_a_clear_error(tmp_path: Path) -> None:
 def test_unsupported_database_url_is_refused(tmp_path: Path) -> None:
     result = run_cli(None, "--database", "mysql://root@127.0.0.1/test", "db", "status")
     assert result.exit_code == 1 and "unsupported database 'mysql'" in result.stderr
+
+
+def test_migrations_keep_existing_rows(tmp_path: Path, empty_postgres_url: str) -> None:
+    """Upgrading a store that has executions in it (columns added later get a default)."""
+    from sqlalchemy import text
+
+    for url in _fresh_urls(tmp_path, empty_postgres_url):
+        store = Store(url)
+        store.upgrade("0003")
+        with store.engine.begin() as conn:
+            conn.execute(
+                text(
+                    'INSERT INTO "user" (username, full_name, email, role, is_active, created_at, '
+                    "updated_at) VALUES ('u', '', '', 'operator', true, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO workflow (name, slug, description, category, version, enabled, "
+                    "approval_required, schedule_allowed, input_schema, default_inputs, created_at, "
+                    "updated_at) VALUES ('w', 'w', '', '', '1.0.0', true, false, false, '{}', '{}', "
+                    "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO execution (workflow_id, requested_by_id, status, inputs, context, "
+                    "created_at) VALUES (1, 1, 'completed', '{}', '{}', CURRENT_TIMESTAMP)"
+                )
+            )
+        store.upgrade()
+        with store.engine.connect() as conn:
+            assert conn.execute(text("SELECT owner FROM execution")).scalar() == ""
+        store.dispose()

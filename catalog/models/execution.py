@@ -33,6 +33,10 @@ class Execution(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     started_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
+    # Which engine process runs it ("host:pid") and when that process last said it was alive:
+    # how a restarted engine tells an interrupted execution from one still running elsewhere.
+    owner: Mapped[str] = mapped_column(String(255), default="")
+    heartbeat_at: Mapped[datetime | None]
 
     workflow: Mapped[Workflow] = relationship()
     request_form: Mapped[RequestForm | None] = relationship()
@@ -88,3 +92,18 @@ class ExecutionEvent(Base):
 
     execution: Mapped[Execution] = relationship()
     actor: Mapped[User | None] = relationship()
+
+
+class DeviceLock(Base):
+    """At most one execution changes a device at a time, across processes: taking the lock is
+    one INSERT that the primary key lets only one writer win."""
+
+    __tablename__ = "device_lock"
+
+    device_id: Mapped[int] = mapped_column(ForeignKey("device.id", ondelete="CASCADE"), unique=True)
+    execution_id: Mapped[int] = mapped_column(ForeignKey("execution.id", ondelete="CASCADE"), index=True)
+    owner: Mapped[str] = mapped_column(String(255))
+    acquired_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    device: Mapped[Device] = relationship()
+    execution: Mapped[Execution] = relationship()

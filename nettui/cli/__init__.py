@@ -32,6 +32,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "lab": ("nettui.cli.lab", "Simulated multi-vendor devices for tests, demos and benchmarks."),
     "run": ("nettui.cli.run", "Run WORKFLOW on devices and wait for it to end."),
+    "engine": ("nettui.cli.engine", "Run pending executions; first fail the ones a stopped engine left running."),
     "executions": ("nettui.cli.executions", "What ran, when, for whom, and what each step did."),
     "render": ("nettui.cli.render", "Preview what a task would send to a device, without touching it."),
 }

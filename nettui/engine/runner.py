@@ -9,12 +9,15 @@ templates are sandboxed Jinja2 (catalog.rendering).
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from catalog import models as m
@@ -34,6 +37,14 @@ from catalog.store import Store
 
 RUNNABLE = (ExecutionStatus.PENDING, ExecutionStatus.SCHEDULED)
 MAX_WAIT_S = 24 * 3600.0
+HEARTBEAT_S = 5.0
+LOCK_POLL_S = 0.5
+DEFAULT_LOCK_TIMEOUT_S = 600.0
+
+
+def process_owner() -> str:
+    """``host:pid`` of this process: who runs an execution, and holds its device locks."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 class ExecutionError(NettuiError):
@@ -156,12 +167,16 @@ class Runner:
         driver: str = "netmiko",
         concurrency: int = 20,
         on_event: Callable[[str], None] | None = None,
+        lock_timeout: float = DEFAULT_LOCK_TIMEOUT_S,
     ) -> None:
         self.store = store
         self.execution_id = execution_id
         self.driver = driver
         self.concurrency = concurrency
         self.on_event = on_event or (lambda _text: None)
+        self.lock_timeout = lock_timeout
+        self.owner = process_owner()
+        self._locked: set[int] = set()
 
     # Each write is its own short transaction, so progress is visible (and kept) at once.
     def _write(self, action: Callable[[Any], Any]) -> Any:
@@ -175,7 +190,9 @@ class Runner:
             result = session.execute(
                 update(m.Execution)
                 .where(m.Execution.id == self.execution_id, m.Execution.status.in_(RUNNABLE))
-                .values(status=ExecutionStatus.RUNNING, started_at=m.utcnow())
+                .values(
+                    status=ExecutionStatus.RUNNING, started_at=m.utcnow(), owner=self.owner, heartbeat_at=m.utcnow()
+                )
             )
             if result.rowcount == 1:
                 record_event(session, self.execution_id, "started")
@@ -238,6 +255,31 @@ class Runner:
             for d in execution.target_devices
         ]
         shared: dict[str, Any] = {"inputs": inputs, "meta": meta}
+        heartbeat = asyncio.create_task(self._heartbeat())
+        try:
+            return await self._steps(workflow, devices, shared, dry_run, resume_after)
+        finally:
+            heartbeat.cancel()
+            await asyncio.to_thread(self._release_locks)
+
+    async def _heartbeat(self) -> None:
+        while True:
+            await asyncio.sleep(HEARTBEAT_S)
+            await asyncio.to_thread(
+                self._write,
+                lambda s: s.execute(
+                    update(m.Execution).where(m.Execution.id == self.execution_id).values(heartbeat_at=m.utcnow())
+                ),
+            )
+
+    async def _steps(
+        self,
+        workflow: m.Workflow,
+        devices: list[_Device],
+        shared: dict[str, Any],
+        dry_run: bool,
+        resume_after: int,
+    ) -> ExecutionStatus:
         status = ExecutionStatus.COMPLETED
         skip_rest = False
         steps = sorted(workflow.steps, key=lambda s: s.order)
@@ -370,6 +412,7 @@ class Runner:
             return rendered, outputs
         from drivers.connect import connect
 
+        await self._lock(device, logs)
         provider = await connect(self.store, device.name, self.driver)
         try:
             outputs["checks"] += await self._checks("pre", impl.pre_checks, provider, context, logs)
@@ -404,6 +447,45 @@ class Runner:
             if phase == "pre" and not passed:
                 break
         return results
+
+    # -- device locks -----------------------------------------------------------------------
+
+    async def _lock(self, device: _Device, logs: list[str]) -> None:
+        """Take the device's lock (held until the execution ends or pauses), waiting for
+        another execution to release it, up to the lock timeout."""
+        if device.id in self._locked:
+            return
+        deadline = asyncio.get_running_loop().time() + self.lock_timeout
+        announced = False
+        while True:
+            holder = await asyncio.to_thread(self._try_lock, device.id)
+            if holder is None:
+                self._locked.add(device.id)
+                return
+            if not announced:
+                logs.append(f"waiting: execution {holder} is changing {device.name}")
+                announced = True
+            if asyncio.get_running_loop().time() > deadline:
+                raise ExecutionError(
+                    f"device {device.name} stayed locked by execution {holder} for {self.lock_timeout:g} s",
+                    hint="see `nettui executions show " + str(holder) + "`",
+                )
+            await asyncio.sleep(LOCK_POLL_S)
+
+    def _try_lock(self, device_id: int) -> int | None:
+        """None when the lock is ours now, else the id of the execution holding it."""
+        try:
+            with self.store.session() as session:
+                session.add(m.DeviceLock(device_id=device_id, execution_id=self.execution_id, owner=self.owner))
+            return None
+        except IntegrityError:
+            with self.store.read_session() as session:
+                holder = session.scalar(select(m.DeviceLock.execution_id).where(m.DeviceLock.device_id == device_id))
+            return int(holder) if holder is not None else -1
+
+    def _release_locks(self) -> None:
+        self._write(lambda s: s.execute(delete(m.DeviceLock).where(m.DeviceLock.execution_id == self.execution_id)))
+        self._locked.clear()
 
     # -- records ----------------------------------------------------------------------------
 

@@ -1,0 +1,126 @@
+"""`nettui engine`: recover what a stopped engine left behind, then run pending executions.
+
+A killed engine leaves executions "running" with its ``host:pid`` as owner. On start, an
+engine marks every such execution whose owner is gone (a dead pid on this host, or no
+heartbeat for a while from another host) as failed with the reason, fails its unfinished
+steps, and frees its device locks. Completed steps stay as they were written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, select, update
+
+from catalog import models as m
+from catalog.models.choices import ExecutionStatus, StepStatus
+from catalog.store import Store
+from nettui.engine.runner import RUNNABLE, record_event, run_execution
+
+INTERRUPTED = "interrupted: engine stopped"
+STALE_AFTER_S = 60.0
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def _owner_gone(owner: str, heartbeat: Any, now: Any, stale_after: float) -> bool:
+    host, _, pid = owner.rpartition(":")
+    if not owner or not pid.isdigit():
+        return True
+    if host == socket.gethostname():
+        return int(pid) != os.getpid() and not _pid_alive(int(pid))
+    return heartbeat is None or (now - heartbeat) > timedelta(seconds=stale_after)
+
+
+def recover_interrupted(store: Store, *, stale_after: float = STALE_AFTER_S) -> list[int]:
+    """Fail the running executions whose engine is gone; their ids."""
+    now = m.utcnow()
+    recovered = []
+    with store.session() as session:
+        for execution in session.scalars(select(m.Execution).where(m.Execution.status == ExecutionStatus.RUNNING)):
+            if not _owner_gone(execution.owner, execution.heartbeat_at, now, stale_after):
+                continue
+            execution.status = ExecutionStatus.FAILED
+            execution.completed_at = now
+            execution.context = {**execution.context, "error": INTERRUPTED}
+            session.execute(
+                update(m.ExecutionStep)
+                .where(
+                    m.ExecutionStep.execution_id == execution.id,
+                    m.ExecutionStep.status.in_((StepStatus.RUNNING, StepStatus.PENDING)),
+                )
+                .values(status=StepStatus.FAILED, completed_at=now, error_message=INTERRUPTED)
+            )
+            session.execute(delete(m.DeviceLock).where(m.DeviceLock.execution_id == execution.id))
+            record_event(session, execution.id, "interrupted", f"owner {execution.owner} is gone")
+            recovered.append(execution.id)
+    return recovered
+
+
+def pending_executions(store: Store) -> list[int]:
+    with store.read_session() as session:
+        return list(
+            session.scalars(
+                select(m.Execution.id)
+                .where(m.Execution.status.in_(RUNNABLE))
+                .where((m.Execution.scheduled_for.is_(None)) | (m.Execution.scheduled_for <= m.utcnow()))
+                .order_by(m.Execution.id)
+            )
+        )
+
+
+async def serve(
+    store: Store,
+    *,
+    once: bool = False,
+    concurrency: int = 4,
+    poll_s: float = 1.0,
+    stop: asyncio.Event | None = None,
+    on_event: Any = None,
+) -> None:
+    """Recover, then run pending executions (``concurrency`` at a time) until ``stop`` is set;
+    with ``once``, until nothing is pending."""
+    say = on_event or (lambda _text: None)
+    for execution_id in await asyncio.to_thread(recover_interrupted, store):
+        say(f"execution {execution_id}: {INTERRUPTED}")
+    stop = stop or asyncio.Event()
+    running: dict[int, asyncio.Task[Any]] = {}
+    while not stop.is_set():
+        for done in [i for i, t in running.items() if t.done()]:
+            running.pop(done)
+        free = concurrency - len(running)
+        pending = [i for i in await asyncio.to_thread(pending_executions, store) if i not in running]
+        for execution_id in pending[:free]:
+            say(f"execution {execution_id}: starting")
+            running[execution_id] = asyncio.create_task(_run_one(store, execution_id, say))
+        if once and not running and not pending:
+            break
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), poll_s)
+    if running:
+        await asyncio.gather(*running.values(), return_exceptions=True)
+
+
+async def _run_one(store: Store, execution_id: int, say: Any) -> None:
+    from catalog.errors import NettuiError
+
+    try:
+        status = await run_execution(
+            store, execution_id, on_event=lambda text: say(f"execution {execution_id}: {text}")
+        )
+        say(f"execution {execution_id}: {status.value}")
+    except NettuiError as exc:  # another engine claimed it first, or it cannot run
+        say(f"execution {execution_id}: {exc.what}")
