@@ -1,9 +1,13 @@
 """`show running-config` from many lab devices: nettui's async path, nettui through netmiko,
 and nornir + nornir_netmiko, in the same run against the same lab.
 
-    python benchmarks/fanout.py [--devices 500] [--concurrency 100] [--workers 100]
+    python benchmarks/fanout.py [--devices 500] [--concurrency 100] [--workers 100] [--lab-delayed-ack]
 
 The lab runs in its own process on this machine (its CPU counts against everyone equally).
+It acknowledges TCP segments at once (TCP_QUICKACK, see nettui/lab/server.py): neither
+libssh2 (scrapli) nor paramiko (netmiko) turns Nagle's algorithm off, and against the kernel's
+delayed ACKs both stall about 40 ms several times per login. --lab-delayed-ack measures
+with the kernel's default instead.
 nornir and nornir_netmiko come from the `bench` extra: pip install -e '.[bench]'.
 Targets: nettui's async path at least 3x nornir+netmiko, and at least 100 devices/s.
 """
@@ -40,9 +44,11 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def start_lab(tmp: Path, devices: int) -> tuple[subprocess.Popen[str], Path]:
+def start_lab(tmp: Path, devices: int, *, delayed_ack: bool = False) -> tuple[subprocess.Popen[str], Path]:
     inventory = tmp / "lab.yaml"
     env = {**os.environ, "NETTUI_DATA_DIR": str(tmp / "lab-data")}
+    if delayed_ack:
+        env["NETTUI_LAB_QUICK_ACK"] = "0"
     command = [
         sys.executable,
         "-m",
@@ -118,11 +124,14 @@ def main() -> None:
     )
     parser.add_argument("--workers", type=int, default=100, help="nornir's threads")
     parser.add_argument("--skip-nornir", action="store_true")
+    parser.add_argument(
+        "--lab-delayed-ack", action="store_true", help="the lab keeps the kernel's delayed ACKs (slower logins)"
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
-        lab, inventory = start_lab(tmp, args.devices)
+        lab, inventory = start_lab(tmp, args.devices, delayed_ack=args.lab_delayed_ack)
         try:
             os.environ.update({"BENCH_USER": "admin", "BENCH_PASSWORD": PASSWORD, "BENCH_ENABLE": ENABLE})
             store = open_store(f"sqlite:///{tmp}/bench.db")
@@ -200,9 +209,10 @@ def main() -> None:
             lab.terminate()
             lab.wait(30)
 
+    acks = "delayed ACKs (kernel default)" if args.lab_delayed_ack else "quick ACKs"
     print(
-        f"\n{args.devices} lab devices (cisco_ios), show running-config each; host keys trusted first "
-        f"in {trust_s:.2f} s\n"
+        f"\n{args.devices} lab devices (cisco_ios), show running-config each; lab with {acks}; "
+        f"host keys trusted first in {trust_s:.2f} s\n"
     )
     print(f"{'path':<46}{'seconds':>9}{'ok':>6}{'devices/s':>11}{'lab CPU s':>11}{'client CPU s':>14}")
     for label, elapsed, ok, lab_cpu, own_cpu in rows:

@@ -16,9 +16,11 @@ from drivers.base import DEFAULT_TIMEOUT_S, Provider
 from drivers.connect import PROVIDERS, open_session, prepare_devices
 
 # Sessions at a time, per driver, as measured on 2 cores (benchmarks/fanout.py): libscrapli
-# runs a native thread per session whose CPU use grows steeply past a few dozen sessions
-# (200 devices: 102/s at 25, 18/s at 100), while netmiko mostly waits and likes many threads.
-DEFAULT_CONCURRENCY = {"scrapli": 25, "netmiko": 100}
+# polls (every 100 us while it logs in, not configurable) from native threads of each session,
+# so its CPU use grows with the number of sessions waiting at once (200 devices: 102/s at 25,
+# 18/s at 100); against the lab, 6-16 sessions did about equally well and 25 worse, so 12.
+# netmiko mostly waits and likes many threads.
+DEFAULT_CONCURRENCY = {"scrapli": 12, "netmiko": 100}
 
 
 @dataclass

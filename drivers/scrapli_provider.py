@@ -26,7 +26,34 @@ from drivers.trust import KnownHostsFile
 
 _DEFAULT_MODE = {"juniper_junos": "exec"}
 # libscrapli's DEBUG lines spell out what it types, the enable secret included: never below INFO.
-logging.getLogger("scrapli").setLevel(logging.INFO)
+# WARNING by default: libscrapli hands every record at or above the level to Python from its
+# native threads, each taking the GIL (about 26 INFO records per session, "open requested" and
+# the like), which cost about 1.3 ms of CPU per session. Set the "scrapli" logger to INFO after
+# importing this module to see them.
+logging.getLogger("scrapli").setLevel(logging.WARNING)
+
+
+def _map_libscrapli_once() -> None:
+    """Make scrapli's ctypes mapping set itself up once per process instead of once per Cli.
+
+    ``LibScrapliMapping`` is meant as a singleton (``__new__`` returns the one instance), but
+    its ``__init__`` runs again on every ``Cli()``: it reloads the library and redeclares the
+    argument types of every native function, about 0.45 ms of CPU per session -- and it does
+    so on the instance that every other open session is using at that moment. The first
+    initialisation is kept; later calls change nothing.
+    """
+    from scrapli.ffi_mapping import LibScrapliMapping
+
+    init = LibScrapliMapping.__init__
+    if getattr(init, "_nettui_once", False):
+        return
+
+    def init_once(self: LibScrapliMapping) -> None:
+        if "cli_mapping" not in self.__dict__:
+            init(self)
+
+    init_once._nettui_once = True  # type: ignore[attr-defined]
+    LibScrapliMapping.__init__ = init_once  # type: ignore[method-assign]
 
 
 class ScrapliProvider:
@@ -55,6 +82,7 @@ class ScrapliProvider:
         from scrapli import AuthOptions, Cli, LookupKeyValue, SessionOptions, TransportSsh2Options
         from scrapli.exceptions import ScrapliException
 
+        _map_libscrapli_once()
         t = self.target
         creds = t.credentials
         register(s.reveal() for s in (creds.password, creds.enable_secret) if s is not None)
@@ -73,20 +101,26 @@ class ScrapliProvider:
             transport_options=TransportSsh2Options(known_hosts_path=self._known_hosts.path),
         )
         try:
-            await cli.open_async()
+            opened = await cli.open_async()
         except ScrapliException as exc:
             await _discard(cli)
             self._known_hosts.remove()
             raise _open_error(t, str(exc)) from None
         self._cli = cli
         if self.profile.network_driver != "juniper_junos":
-            # scrapli escalates lazily and quietly stays in user mode when the secret is wrong.
-            try:
-                await cli.enter_mode_async(self.default_mode)
-                prompt = (await cli.get_prompt_async()).result.strip()
-            except ScrapliException as exc:
-                await self.close()
-                raise EnableFailed(t.name, f"enable mode refused: {_first_line(str(exc))}") from None
+            # scrapli quietly stays in user mode when the enable secret is wrong, so the mode is
+            # checked on the device's own prompt. The definition's on-open steps (enable, then
+            # terminal settings) end at a prompt, printed in this session: when that one is
+            # already privileged, asking the device for its prompt again would be a round trip
+            # for the same answer. Otherwise escalate explicitly and ask.
+            prompt = _last_line(opened.result)
+            if not prompt.endswith("#"):
+                try:
+                    await cli.enter_mode_async(self.default_mode)
+                    prompt = (await cli.get_prompt_async()).result.strip()
+                except ScrapliException as exc:
+                    await self.close()
+                    raise EnableFailed(t.name, f"enable mode refused: {_first_line(str(exc))}") from None
             if prompt.endswith(">"):
                 await self.close()
                 raise EnableFailed(
@@ -193,6 +227,11 @@ async def _discard(cli: Any) -> None:
         return
     cli.ptr = None  # close_async freed it; never free twice
     _RETIRED_CALLBACKS.append(cli.logger_callback)
+
+
+def _last_line(text: str) -> str:
+    lines = text.strip().splitlines()
+    return lines[-1].strip() if lines else ""
 
 
 _UNREACHABLE_WORDS = ("socket", "resolve", "refused", "timeout", "timed out", "unreachable", "connect")

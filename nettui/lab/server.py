@@ -15,6 +15,7 @@ import contextlib
 import json
 import logging
 import os
+import socket
 import threading
 import time
 from collections.abc import Coroutine, Iterator, Sequence
@@ -33,6 +34,8 @@ __all__ = ["HOST_KEY_FILE", "Lab", "LabThread", "run_lab_in_thread"]
 log = logging.getLogger(__name__)
 
 HOST_KEY_FILE = "ssh_host_ed25519_key"
+# Set to "0" to keep the kernel's delayed ACKs on the lab's connections (see _ack_promptly).
+QUICK_ACK_ENV = "NETTUI_LAB_QUICK_ACK"
 LISTEN_BATCH = 200  # listeners opened concurrently; keeps start-up bounded without a burst of 1,000 tasks
 _T = TypeVar("_T")
 
@@ -52,6 +55,9 @@ class _LabSSHServer(asyncssh.SSHServer):
         self._device = self._lab.device_on_port(port)
         if self._device is None or self._device.faults.refuse_connections or self._lab.is_reloading(self._device):
             conn.abort()
+            return
+        if self._lab.quick_ack:
+            _ack_promptly(conn)
 
     def begin_auth(self, username: str) -> bool:
         return True
@@ -82,6 +88,10 @@ class _LabSession(asyncssh.SSHServerSession):  # type: ignore[type-arg]
         self._command: str | None = None
         self._cli: CliSession | None = None
         self._sent = 0
+        # Output produced while one chunk of input is handled (the echo of each typed
+        # character, the newline, the command's output, the prompt) goes out in one write,
+        # as a terminal's output buffer does: one SSH packet instead of one per character.
+        self._pending: list[str] | None = None
 
     def connection_made(self, chan: asyncssh.SSHServerChannel[str]) -> None:
         self._chan = chan
@@ -121,7 +131,11 @@ class _LabSession(asyncssh.SSHServerSession):  # type: ignore[type-arg]
 
     def data_received(self, data: str, datatype: Any) -> None:
         if self._cli is not None:
-            self._cli.feed(data)
+            self._pending = []
+            try:
+                self._cli.feed(data)
+            finally:
+                self._flush()
 
     def eof_received(self) -> bool:
         return False
@@ -134,6 +148,17 @@ class _LabSession(asyncssh.SSHServerSession):  # type: ignore[type-arg]
             self._cli.close()
 
     def _write(self, text: str) -> None:
+        if self._pending is not None:
+            self._pending.append(text)
+        else:
+            self._send(text)
+
+    def _flush(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending:
+            self._send("".join(pending))
+
+    def _send(self, text: str) -> None:
         chan = self._chan
         # Buffered input may still be delivered after the client went away: drop the output.
         if chan is None or chan.is_closing() or self._conn.is_closed():
@@ -153,9 +178,39 @@ class _LabSession(asyncssh.SSHServerSession):  # type: ignore[type-arg]
         chan.write(text)
 
     def _exit(self) -> None:
+        self._flush()  # what the session printed last goes out before the channel closes
         chan = self._chan
         if chan is not None and not chan.is_closing():
             chan.exit(0)
+
+
+def _ack_promptly(conn: asyncssh.SSHServerConnection) -> None:
+    """Acknowledge every TCP segment from the client at once instead of after the kernel's
+    delayed-ACK timer (40 ms on Linux).
+
+    Clients that leave Nagle's algorithm on (libssh2 under scrapli, paramiko under netmiko)
+    hold each small SSH packet until the previous one is acknowledged; with delayed ACKs that
+    costs about 40 ms several times per login, idle time in which libscrapli's I/O threads
+    poll every 100 microseconds. Servers avoid this the same way (s2n-tls sets TCP_QUICKACK
+    during its handshake). Nothing the client sees changes but ACK timing; set
+    NETTUI_LAB_QUICK_ACK=0 to measure without it. Linux only: elsewhere, a no-op.
+    """
+    quickack = getattr(socket, "TCP_QUICKACK", None)
+    sock = conn.get_extra_info("socket")
+    if quickack is None or sock is None:
+        return
+    receive = conn.data_received
+
+    def data_received(data: bytes, datatype: int | None = None) -> None:
+        receive(data, datatype)
+        # Quick-ACK mode does not stick: the kernel leaves it again, so it is re-armed after
+        # each read (which also sends an ACK still pending).
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.IPPROTO_TCP, quickack, 1)
+
+    with contextlib.suppress(OSError):
+        sock.setsockopt(socket.IPPROTO_TCP, quickack, 1)
+    conn.data_received = data_received  # type: ignore[method-assign]
 
 
 def _raise_file_limit(needed: int) -> None:
@@ -209,6 +264,7 @@ class Lab:
         state_file: str | Path | None = None,
         topology: str | Path | Topology | None = None,
         reload_seconds: float = 5.0,
+        quick_ack: bool | None = None,
     ) -> None:
         for name in platforms:
             get_platform(name)  # ValueError for an unknown name, before anything listens
@@ -219,6 +275,8 @@ class Lab:
         self.state_dir = Path(state_dir) if state_dir is not None else None
         self.state_file = Path(state_file) if state_file is not None else None
         self.reload_seconds = reload_seconds
+        # None: on unless NETTUI_LAB_QUICK_ACK=0 (see _ack_promptly)
+        self.quick_ack = quick_ack if quick_ack is not None else os.environ.get(QUICK_ACK_ENV, "1") != "0"
         if isinstance(topology, str | Path):
             topology = load_topology(Path(topology))
         # Without a topology file the devices are cabled in a chain, so LLDP has neighbours.
@@ -271,6 +329,9 @@ class Lab:
                 "aes192-ctr",
                 "aes256-ctr",
             ],
+            # No GSS-API here (nor on the devices simulated): without this asyncssh looks up the
+            # host's FQDN on every connection, in a thread.
+            gss_host=None,
             # Plenty for netmiko/scrapli; bounded so that a stuck client cannot hold a session forever.
             login_timeout=60,
         )

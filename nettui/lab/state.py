@@ -8,11 +8,11 @@ statements (that is how Junos itself thinks of it), in :class:`JunosConfig`.
 
 from __future__ import annotations
 
-import copy
+import dataclasses
 import ipaddress
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 __all__ = [
     "DeviceConfig",
@@ -59,6 +59,16 @@ class Vrf:
     rd: str | None = None
 
 
+_Item = TypeVar("_Item")
+
+
+def _clone(item: _Item) -> _Item:
+    """A one-level copy of a plain dataclass instance (several times faster than copy.copy)."""
+    new = object.__new__(type(item))
+    new.__dict__.update(item.__dict__)
+    return new
+
+
 @dataclass
 class DeviceConfig:
     """The configuration of an IOS, NX-OS or EOS device, rendered per platform."""
@@ -76,8 +86,21 @@ class DeviceConfig:
     username: str = "admin"
 
     def copy(self) -> DeviceConfig:
-        """An independent copy (startup-config, Junos candidate)."""
-        return copy.deepcopy(self)
+        """An independent copy (startup-config, Junos candidate).
+
+        Field by field rather than ``copy.deepcopy``, which cost a twentieth of the lab's CPU
+        when hundreds of devices are first used at once: the containers are new, and their
+        items are either immutable or (interfaces, VRFs) dataclasses of immutable fields,
+        copied one level deep. A mutable field added to those must be copied here too.
+        """
+        return dataclasses.replace(
+            self,
+            vlans=dict(self.vlans),
+            interfaces={name: _clone(iface) for name, iface in self.interfaces.items()},
+            vrfs={name: _clone(vrf) for name, vrf in self.vrfs.items()},
+            ntp_servers=list(self.ntp_servers),
+            snmp_communities=dict(self.snmp_communities),
+        )
 
 
 @dataclass
