@@ -133,13 +133,14 @@ def start(
             click.echo(f"  source {shlex.quote(str(env_file))}", err=True)
             click.echo(f"  {secrets_command()}", err=True)
             click.echo(f"  nettui inventory import {shlex.quote(str(inventory_out))}", err=True)
-        click.echo(f"lab ready: {len(lab.devices)} devices on {host} ports {span} (Ctrl-C to stop)", err=False)
-        sys.stdout.flush()
+        # Handlers first, then the ready line: whoever waits for that line may signal at once.
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError):
                 loop.add_signal_handler(sig, stop.set)
+        click.echo(f"lab ready: {len(lab.devices)} devices on {host} ports {span} (Ctrl-C to stop)", err=False)
+        sys.stdout.flush()
         try:
             await stop.wait()
         finally:
