@@ -11,6 +11,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from drivers.base import CommandResult, ConfigResult, DeviceTarget
+from drivers.cli_common import CliProviderBase
 from drivers.errors import (
     AuthenticationFailed,
     CommandRejected,
@@ -20,7 +21,6 @@ from drivers.errors import (
     DeviceUnreachable,
     EnableFailed,
 )
-from drivers.facts import facts_from_show_version, hostname_from_prompt
 from drivers.platforms import profile_for
 from drivers.redaction import redact, register
 from drivers.trust import KnownHostsFile
@@ -33,7 +33,7 @@ class HostKeyMismatch(DeviceError):
     """The library refused the device's host key; the caller finds out which key it saw."""
 
 
-class NetmikoProvider:
+class NetmikoProvider(CliProviderBase):
     name = "netmiko"
 
     def __init__(self, target: DeviceTarget, executor: Executor | None = None) -> None:
@@ -192,18 +192,8 @@ class NetmikoProvider:
             raise ConfigurationError(self.target.name, f"configuration refused: {rejected}")
         return ConfigResult(list(lines), output, time.perf_counter() - started)
 
-    async def get_config(self, source: str = "running") -> str:
-        command = self.profile.running_config if source == "running" else self.profile.startup_config
-        if command is None:
-            raise DeviceError(self.target.name, f"{self.profile.network_driver} has no {source} configuration")
-        return (await self.send_command(command)).output
-
-    async def get_facts(self) -> dict[str, Any]:
-        result = await self.send_command(self.profile.version_command, parse=True)
-        facts = facts_from_show_version(self.profile.network_driver, result.output, result.parsed)
-        if not facts["hostname"]:  # EOS does not say it in show version; its prompt does
-            facts["hostname"] = hostname_from_prompt(await self._call(self._require().find_prompt))
-        return facts
+    async def current_prompt(self) -> str:
+        return str(await self._call(self._require().find_prompt))
 
 
 def _first_line(text: str) -> str:

@@ -9,6 +9,7 @@ from types import TracebackType
 from typing import Any
 
 from drivers.base import CommandResult, ConfigResult, DeviceTarget
+from drivers.cli_common import CliProviderBase
 from drivers.errors import (
     AuthenticationFailed,
     CommandRejected,
@@ -18,7 +19,6 @@ from drivers.errors import (
     DeviceUnreachable,
     EnableFailed,
 )
-from drivers.facts import facts_from_show_version, hostname_from_prompt
 from drivers.netmiko_provider import HOST_KEY_MISMATCH, HostKeyMismatch, _first_line
 from drivers.platforms import profile_for
 from drivers.redaction import register
@@ -56,7 +56,7 @@ def _map_libscrapli_once() -> None:
     LibScrapliMapping.__init__ = init_once  # type: ignore[method-assign]
 
 
-class ScrapliProvider:
+class ScrapliProvider(CliProviderBase):
     name = "scrapli"
 
     def __init__(self, target: DeviceTarget) -> None:
@@ -185,18 +185,8 @@ class ScrapliProvider:
             )
         return ConfigResult(list(lines), output, time.perf_counter() - started)
 
-    async def get_config(self, source: str = "running") -> str:
-        command = self.profile.running_config if source == "running" else self.profile.startup_config
-        if command is None:
-            raise DeviceError(self.target.name, f"{self.profile.network_driver} has no {source} configuration")
-        return (await self.send_command(command)).output
-
-    async def get_facts(self) -> dict[str, Any]:
-        result = await self.send_command(self.profile.version_command, parse=True)
-        facts = facts_from_show_version(self.profile.network_driver, result.output, result.parsed)
-        if not facts["hostname"]:  # EOS does not say it in show version; its prompt does
-            facts["hostname"] = hostname_from_prompt((await self._require().get_prompt_async()).result)
-        return facts
+    async def current_prompt(self) -> str:
+        return str((await self._require().get_prompt_async()).result)
 
 
 # Drivers whose close failed: libscrapli may still run threads that call back into Python
