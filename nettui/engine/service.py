@@ -9,7 +9,6 @@ steps, and frees its device locks. Completed steps stay as they were written.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import socket
 from datetime import timedelta
@@ -108,8 +107,12 @@ async def serve(
             running[execution_id] = asyncio.create_task(_run_one(store, execution_id, say))
         if once and not running and not pending:
             break
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), poll_s)
+        # Wake up when asked to stop, when an execution ends (a slot is free), or to poll.
+        waiters: set[asyncio.Future[Any]] = {asyncio.ensure_future(stop.wait()), *running.values()}
+        await asyncio.wait(waiters, timeout=poll_s, return_when=asyncio.FIRST_COMPLETED)
+        for waiter in waiters:
+            if waiter not in running.values() and not waiter.done():
+                waiter.cancel()
     if running:
         await asyncio.gather(*running.values(), return_exceptions=True)
 
