@@ -421,3 +421,56 @@ def test_no_two_executions_change_a_device_at_once(lab: LabThread, engine_store:
     assert asyncio.run(run_execution(engine_store, first)) == ExecutionStatus.COMPLETED
     with engine_store.read_session() as session:
         assert session.scalars(select(m.DeviceLock)).all() == []  # released at the end
+
+
+def test_cancel_stops_at_a_safe_point_and_says_what_changed(
+    lab: LabThread, engine_store: Store, tmp_path: Path
+) -> None:
+    import getpass
+    import threading
+    import time
+
+    from tests.conftest import run_cli
+
+    with engine_store.session() as session:
+        session.add(m.User(username=getpass.getuser(), role="admin"))
+        for impl in session.scalars(
+            select(m.TaskImplementation).where(m.TaskImplementation.slug.like("create-vlan-%"))
+        ):
+            impl.pre_checks, impl.post_checks = [], []
+    (tmp_path / "wf.yaml").write_text(
+        "kind: workflow\nslug: slow-change\nname: Slow change\nsteps:\n"
+        "  - name: Change\n    step_type: task\n    task: create-vlan\n"
+        "    input_mapping: {vlan: {vid: 903, name: cancel-me}}\n"
+        "  - name: Soak\n    step_type: wait\n    config: {duration: 60s}\n"
+        "  - name: Never\n    step_type: notification\n    config: {subject: never}\n"
+    )
+    import_catalog(engine_store, [tmp_path / "wf.yaml"])
+    name = next(d.name for d in lab.devices if d.platform_name == "arista_eos")
+    execution = submit(engine_store, "slow-change", [name], {}, requested_by="ops")
+    outcome: list[ExecutionStatus] = []
+    runner = threading.Thread(target=lambda: outcome.append(asyncio.run(run_execution(engine_store, execution))))
+    runner.start()
+    deadline = time.monotonic() + 60
+    while not any(r.order == 2 and r.status == StepStatus.RUNNING for r in _steps(engine_store, execution)):
+        assert time.monotonic() < deadline, "the wait step never started"
+        time.sleep(0.2)
+    result = run_cli(engine_store, "executions", "cancel", str(execution), "--reason", "change window closed")
+    assert result.exit_code == 0 and "stops at its next safe point" in result.stderr
+    runner.join(30)
+    assert outcome == [ExecutionStatus.CANCELLED]
+    rows = _steps(engine_store, execution)
+    assert [(r.order, r.status) for r in rows] == [
+        (1, StepStatus.COMPLETED),
+        (2, StepStatus.FAILED),
+        (3, StepStatus.SKIPPED),
+    ]
+    assert rows[2].error_message == "skipped: the execution was cancelled"
+    with engine_store.read_session() as session:
+        execution_row = session.get(m.Execution, execution)
+        assert execution_row is not None and execution_row.context["changed_devices"] == [name]
+    pending = submit(engine_store, "slow-change", [name], {}, requested_by="ops")
+    assert run_cli(engine_store, "executions", "cancel", str(pending)).exit_code == 0
+    assert _status(engine_store, pending) == ExecutionStatus.CANCELLED
+    again = run_cli(engine_store, "executions", "cancel", str(pending))
+    assert again.exit_code == 1 and "nothing to cancel" in again.stderr

@@ -208,3 +208,19 @@ def show_execution(app: AppContext, execution_id: int, as_json: bool) -> None:
             ("error", "ERROR"),
         ],
     )
+
+
+@executions_group.command(name="cancel")
+@click.argument("execution_id", type=int)
+@click.option("--reason", default="", help="Why (kept in the audit trail).")
+@click.option("--as", "as_user", metavar="USER", help="Act as USER (admins only).")
+@pass_app
+def cancel_execution(app: AppContext, execution_id: int, reason: str, as_user: str | None) -> None:
+    """Cancel an execution: at once if it has not started, else at its next safe point."""
+    from nettui.engine.approvals import cancel
+
+    status = cancel(app.store(), execution_id, acting_user(app, as_user), reason=reason)
+    if status == ExecutionStatus.CANCELLED:
+        progress(f"execution {execution_id}: cancelled")
+    else:
+        progress(f"execution {execution_id}: cancel requested; it stops at its next safe point")

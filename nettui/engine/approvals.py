@@ -90,3 +90,30 @@ def decide(store: Store, execution_id: int, approver: str, *, approve: bool, com
         execution.context = context
         record_event(session, execution_id, "approved" if approve else "rejected", comment, user.id)
         return new_status
+
+
+def cancel(store: Store, execution_id: int, actor: str, *, reason: str = "") -> ExecutionStatus:
+    """Cancel an execution: at once if it has not started (or waits for approval), otherwise
+    at its next safe point (before the next step, or within a second of a wait)."""
+    with store.session() as session:
+        execution = session.get(m.Execution, execution_id)
+        if execution is None:
+            raise NotFoundError(f"no execution {execution_id}", hint="`nettui executions list`")
+        user = session.scalars(select(m.User).where(m.User.username == actor)).one_or_none()
+        if user is None or not user.is_active:
+            raise ExecutionError(f"no active user '{actor}'")
+        if user.id != execution.requested_by_id and user.role not in (UserRole.ADMIN, UserRole.APPROVER):
+            raise ExecutionError(f"only the requester, an approver or an admin may cancel execution {execution_id}")
+        waiting = (ExecutionStatus.PENDING, ExecutionStatus.SCHEDULED, ExecutionStatus.AWAITING_APPROVAL)
+        result: Any = session.execute(
+            update(m.Execution)
+            .where(m.Execution.id == execution_id, m.Execution.status.in_(waiting))
+            .values(status=ExecutionStatus.CANCELLED, completed_at=m.utcnow())
+        )
+        if result.rowcount == 1:
+            record_event(session, execution_id, "cancelled", reason, user.id)
+            return ExecutionStatus.CANCELLED
+        if execution.status != ExecutionStatus.RUNNING:
+            raise ExecutionError(f"execution {execution_id} is {execution.status.value}: nothing to cancel")
+        record_event(session, execution_id, "cancel_requested", reason, user.id)
+        return ExecutionStatus.RUNNING

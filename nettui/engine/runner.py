@@ -37,6 +37,7 @@ from catalog.store import Store
 
 RUNNABLE = (ExecutionStatus.PENDING, ExecutionStatus.SCHEDULED)
 MAX_WAIT_S = 24 * 3600.0
+CANCELLED = "cancelled while waiting"
 HEARTBEAT_S = 5.0
 LOCK_POLL_S = 0.5
 DEFAULT_LOCK_TIMEOUT_S = 600.0
@@ -283,11 +284,17 @@ class Runner:
         status = ExecutionStatus.COMPLETED
         skip_rest = False
         steps = sorted(workflow.steps, key=lambda s: s.order)
+        cancelled = False
         for index, step in enumerate(steps):
             if step.order <= resume_after:
                 continue  # done before the approval this run resumes from
+            if not cancelled and await asyncio.to_thread(self._cancel_requested):
+                cancelled, skip_rest = True, True
+                status = ExecutionStatus.CANCELLED
+                self.on_event("cancelled: stopping before the next step")
             if skip_rest:
-                await asyncio.to_thread(self._record_skipped, step, devices, "skipped: an earlier step failed")
+                why = "skipped: the execution was cancelled" if cancelled else "skipped: an earlier step failed"
+                await asyncio.to_thread(self._record_skipped, step, devices, why)
                 continue
             self.on_event(f"step {step.order} {step.name} ({step.step_type.value})")
             if step.step_type == StepType.APPROVAL:
@@ -295,7 +302,9 @@ class Runner:
                 return ExecutionStatus.AWAITING_APPROVAL
             results = await self._run_step(step, devices, shared, dry_run, steps[index + 1 :])
             failed = [r for r in results if not r.ok]
-            if failed:
+            if failed and any(r.error == CANCELLED for r in failed):
+                cancelled, skip_rest, status = True, True, ExecutionStatus.CANCELLED
+            elif failed:
                 self.on_event(f"step {step.name} failed: {failed[0].error}")
                 if step.on_failure == OnFailure.STOP:
                     status = ExecutionStatus.FAILED
@@ -372,7 +381,7 @@ class Runner:
             elif step.step_type == StepType.WAIT:
                 seconds = min(_duration(step.config.get("duration", "0s")), MAX_WAIT_S)
                 logs.append(f"waiting {seconds:g} s")
-                await asyncio.sleep(seconds)
+                await self._wait(seconds)
             if step.output_mapping:
                 mapped = _resolve_mapping(step.output_mapping, {**context, "outputs": outputs}, step.name)
                 context.update(mapped)
@@ -389,7 +398,7 @@ class Runner:
             return _StepResult()
         except (NettuiError, RenderError, InputError, NoImplementationError) as exc:
             await asyncio.to_thread(self._end_row, row_id, StepStatus.FAILED, exc.render(), logs=logs)
-            return _StepResult(ok=False, error=exc.render())
+            return _StepResult(ok=False, error=exc.what if exc.what == CANCELLED else exc.render())
 
     async def _task(
         self,
@@ -447,6 +456,26 @@ class Runner:
             if phase == "pre" and not passed:
                 break
         return results
+
+    # -- cancellation -----------------------------------------------------------------------
+
+    def _cancel_requested(self) -> bool:
+        with self.store.read_session() as session:
+            return bool(
+                session.scalar(
+                    select(m.ExecutionEvent.id).where(
+                        m.ExecutionEvent.execution_id == self.execution_id, m.ExecutionEvent.kind == "cancel_requested"
+                    )
+                )
+            )
+
+    async def _wait(self, seconds: float) -> None:
+        """Sleep, but notice a cancellation within a second: a wait is a safe point."""
+        deadline = asyncio.get_running_loop().time() + seconds
+        while (left := deadline - asyncio.get_running_loop().time()) > 0:
+            await asyncio.sleep(min(1.0, left))
+            if await asyncio.to_thread(self._cancel_requested):
+                raise ExecutionError(CANCELLED)
 
     # -- device locks -----------------------------------------------------------------------
 
@@ -582,6 +611,16 @@ class Runner:
             execution = session.get(m.Execution, self.execution_id)
             context = dict(execution.context)
             context["devices"] = _device_outputs(devices)
+            # Which devices a change reached: what an operator checks after a cancel or a failure.
+            changed = session.scalars(
+                select(m.Device.name)
+                .join(m.ExecutionStep, m.ExecutionStep.device_id == m.Device.id)
+                .where(
+                    m.ExecutionStep.execution_id == self.execution_id, m.ExecutionStep.status == StepStatus.COMPLETED
+                )
+                .where(m.ExecutionStep.task_implementation_id.is_not(None))
+            ).all()
+            context["changed_devices"] = sorted(set(changed)) if not context.get("dry_run") else []
             execution.context = context
             execution.status = status
             execution.completed_at = m.utcnow()
