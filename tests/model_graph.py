@@ -333,7 +333,19 @@ def build_graph(session: Session) -> dict[type[m.Base], m.Base]:
     )
     event = m.ExecutionEvent(execution=execution, at=T0, actor=user, kind="approved", detail="looks good")
     lock = m.DeviceLock(device=device, execution=execution, owner="engine-host:4242", acquired_at=T0)
+    schedule = m.Schedule(
+        name="nightly ntp",
+        workflow=workflow,
+        trigger="cron",
+        expression="0 2 * * *",
+        devices=["par-sw1"],
+        inputs={"vlan": 20},
+        requested_by=requester,
+        enabled=False,
+        last_fired_at=T0,
+    )
     objects: list[Any] = [
+        schedule,
         host_key,
         lock,
         event,

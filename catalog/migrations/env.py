@@ -24,6 +24,11 @@ def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | 
     return False
 
 
+def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
+    """APScheduler keeps its own table in the store: not ours to migrate."""
+    return not (type_ == "table" and name is not None and name.startswith("apscheduler_"))
+
+
 def run_migrations() -> None:
     connection = config.attributes.get("connection")
     if connection is None:
@@ -33,6 +38,7 @@ def run_migrations() -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         render_item=render_item,
+        include_name=include_name,
         compare_type=True,
     )
     with context.begin_transaction():

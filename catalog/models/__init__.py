@@ -11,7 +11,7 @@ from catalog.models.catalog import (
     Workflow,
     WorkflowStep,
 )
-from catalog.models.execution import DeviceLock, Execution, ExecutionEvent, ExecutionStep
+from catalog.models.execution import DeviceLock, Execution, ExecutionEvent, ExecutionStep, Schedule
 from catalog.models.git import GitRepository, GitSyncRecord
 from catalog.models.identity import SecretsGroup, SecretsGroupEntry, SshPublicKey, User
 from catalog.models.inventory import (
@@ -66,6 +66,7 @@ __all__ = [
     "ProviderConfig",
     "RequestForm",
     "RequestFormField",
+    "Schedule",
     "SecretsGroup",
     "SecretsGroupEntry",
     "SessionRecord",

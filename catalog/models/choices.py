@@ -185,3 +185,9 @@ class GitSyncStatus(StrEnum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     CONFLICT = "conflict"
+
+
+class ScheduleTrigger(StrEnum):
+    DATE = "date"
+    INTERVAL = "interval"
+    CRON = "cron"

@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from catalog.models.base import Base, choice_type, utcnow
+from catalog.models.base import Base, Timestamped, choice_type, utcnow
 from catalog.models.catalog import RequestForm, TaskImplementation, Workflow, WorkflowStep
-from catalog.models.choices import ExecutionStatus, StepStatus
+from catalog.models.choices import ExecutionStatus, ScheduleTrigger, StepStatus
 from catalog.models.identity import User
 from catalog.models.inventory import Device, _m2m
 
@@ -107,3 +107,23 @@ class DeviceLock(Base):
 
     device: Mapped[Device] = relationship()
     execution: Mapped[Execution] = relationship()
+
+
+class Schedule(Timestamped, Base):
+    """A workflow that runs by itself: once at a time, every interval, or on a cron line.
+    The engine's scheduler (APScheduler, its jobs in the same store) fires it."""
+
+    __tablename__ = "schedule"
+
+    name: Mapped[str] = mapped_column(unique=True)
+    workflow_id: Mapped[int] = mapped_column(ForeignKey("workflow.id", ondelete="CASCADE"), index=True)
+    trigger: Mapped[ScheduleTrigger] = mapped_column(choice_type(ScheduleTrigger))
+    expression: Mapped[str] = mapped_column(String(255), doc="ISO time, 15m / 2h / 1d, or a cron line")
+    devices: Mapped[list[Any]] = mapped_column(default=list, doc="device names")
+    inputs: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="RESTRICT"))
+    enabled: Mapped[bool] = mapped_column(default=True)
+    last_fired_at: Mapped[datetime | None]
+
+    workflow: Mapped[Workflow] = relationship()
+    requested_by: Mapped[User] = relationship()

@@ -23,6 +23,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "inventory": ("nettui.cli.inventory", "Devices and what they connect to: import, list, show."),
     "users": ("nettui.cli.users", "Users: roles, SSH keys for the bastion, and which devices each one may touch."),
+    "schedules": ("nettui.cli.schedules", "Workflows that run by themselves: once, every interval, or on a cron line."),
     "secrets": ("nettui.cli.secrets", "Secrets groups: where each credential lives (env:, file: or keyring:)."),
     "approvals": ("nettui.cli.approvals", "Executions waiting for an approver."),
     "approve": ("nettui.cli.approve", "Approve (or --reject) execution EXECUTION_ID, then run it unless --no-run."),
@@ -32,7 +33,10 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "lab": ("nettui.cli.lab", "Simulated multi-vendor devices for tests, demos and benchmarks."),
     "run": ("nettui.cli.run", "Run WORKFLOW on devices and wait for it to end."),
-    "engine": ("nettui.cli.engine", "Run pending executions; first fail the ones a stopped engine left running."),
+    "engine": (
+        "nettui.cli.engine",
+        "Run pending executions and fire schedules; first fail the executions a stopped engine left running.",
+    ),
     "executions": ("nettui.cli.executions", "What ran, when, for whom, and what each step did."),
     "render": ("nettui.cli.render", "Preview what a task would send to a device, without touching it."),
 }

@@ -89,6 +89,8 @@ async def serve(
     poll_s: float = 1.0,
     stop: asyncio.Event | None = None,
     on_event: Any = None,
+    scheduler: Any = None,
+    sync_every_s: float = 5.0,
 ) -> None:
     """Recover, then run pending executions (``concurrency`` at a time) until ``stop`` is set;
     with ``once``, until nothing is pending."""
@@ -97,7 +99,12 @@ async def serve(
         say(f"execution {execution_id}: {INTERRUPTED}")
     stop = stop or asyncio.Event()
     running: dict[int, asyncio.Task[Any]] = {}
+    synced = 0.0
+    loop = asyncio.get_running_loop()
     while not stop.is_set():
+        if scheduler is not None and loop.time() - synced >= sync_every_s:
+            await asyncio.to_thread(scheduler.sync)  # schedules added or changed since
+            synced = loop.time()
         for done in [i for i, t in running.items() if t.done()]:
             running.pop(done)
         free = concurrency - len(running)
