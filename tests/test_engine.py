@@ -474,3 +474,24 @@ def test_cancel_stops_at_a_safe_point_and_says_what_changed(
     assert _status(engine_store, pending) == ExecutionStatus.CANCELLED
     again = run_cli(engine_store, "executions", "cancel", str(pending))
     assert again.exit_code == 1 and "nothing to cancel" in again.stderr
+
+
+def test_execution_logs(lab: LabThread, engine_store: Store, tmp_path: Path) -> None:
+    from tests.conftest import run_cli
+
+    _workflow(
+        engine_store,
+        tmp_path,
+        "  - name: Check\n    step_type: validation\n    config: {expression: 'true'}\n"
+        "  - name: Tell\n    step_type: notification\n    config: {subject: 'hello {{ inputs.flag }}'}\n",
+    )
+    name = lab.devices[0].name
+    execution = submit(engine_store, "probe", [name], {}, requested_by="ops")
+    asyncio.run(run_execution(engine_store, execution))
+    result = run_cli(engine_store, "executions", "logs", str(execution), "--follow")
+    assert result.exit_code == 0
+    assert result.stdout.splitlines() == [
+        f"[1 Check @ {name}] passed: true",
+        "[2 Tell] notify log: hello False",
+    ]
+    assert "completed" in result.stderr

@@ -224,3 +224,42 @@ def cancel_execution(app: AppContext, execution_id: int, reason: str, as_user: s
         progress(f"execution {execution_id}: cancelled")
     else:
         progress(f"execution {execution_id}: cancel requested; it stops at its next safe point")
+
+
+@executions_group.command(name="logs")
+@click.argument("execution_id", type=int)
+@click.option("--follow", "-f", is_flag=True, help="Keep printing until the execution ends.")
+@click.option("--interval", type=float, default=0.5, show_default=True, help="Seconds between polls with --follow.")
+@pass_app
+def execution_logs(app: AppContext, execution_id: int, follow: bool, interval: float) -> None:
+    """Every step's log lines, per device, as they were written (and as they arrive, with -f)."""
+    import time
+
+    store = app.store()
+    printed: dict[int, int] = {}  # step row id -> characters of its log already shown
+    final = {ExecutionStatus.COMPLETED, ExecutionStatus.FAILED, ExecutionStatus.CANCELLED}
+    while True:
+        with store.read_session() as session:
+            execution = session.get(m.Execution, execution_id)
+            if execution is None:
+                raise NotFoundError(f"no execution {execution_id}", hint="`nettui executions list`")
+            status = execution.status
+            rows = session.scalars(
+                select(m.ExecutionStep)
+                .where(m.ExecutionStep.execution_id == execution_id)
+                .options(selectinload(m.ExecutionStep.workflow_step), selectinload(m.ExecutionStep.device))
+                .order_by(m.ExecutionStep.id)
+            ).all()
+            for row in rows:
+                text = row.logs + (f"error: {row.error_message}\n" if row.error_message else "")
+                seen = printed.get(row.id, 0)
+                if len(text) > seen:
+                    prefix = f"[{row.order} {row.workflow_step.name if row.workflow_step else '?'}"
+                    prefix += f" @ {row.device.name}]" if row.device else "]"
+                    for line in text[seen:].splitlines():
+                        click.echo(f"{prefix} {line}")
+                    printed[row.id] = len(text)
+        if not follow or status in final:
+            break
+        time.sleep(interval)
+    progress(f"execution {execution_id}: {status.value}")
