@@ -495,3 +495,29 @@ def test_execution_logs(lab: LabThread, engine_store: Store, tmp_path: Path) -> 
         "[2 Tell] notify log: hello False",
     ]
     assert "completed" in result.stderr
+
+
+def test_validation_by_schema_and_by_device_command(lab: LabThread, engine_store: Store, tmp_path: Path) -> None:
+    _workflow(
+        engine_store,
+        tmp_path,
+        "  - name: Shape\n    step_type: validation\n"
+        "    config: {value: inputs, schema: {type: object, required: [flag]}, message: no flag}\n"
+        "  - name: Version\n    step_type: validation\n"
+        "    config:\n      command: show version\n"
+        "      expression: parsed[0].hostname == device.name and 'Version' in output\n"
+        "  - name: Wrong version\n    step_type: validation\n    on_failure: continue\n"
+        "    config: {command: show version, expression: \"parsed[0].version == '1.0'\", message: old version}\n",
+    )
+    name = next(d.name for d in lab.devices if d.platform_name == "cisco_ios")
+    execution = submit(engine_store, "probe", [name], {"flag": True}, requested_by="ops")
+    assert asyncio.run(run_execution(engine_store, execution)) == ExecutionStatus.COMPLETED
+    rows = _steps(engine_store, execution)
+    assert [r.status for r in rows] == [StepStatus.COMPLETED, StepStatus.COMPLETED, StepStatus.FAILED]
+    assert "ran: show version" in rows[1].logs and rows[2].error_message == "old version"
+    with engine_store.session() as session:  # the schema step now fails: no flag input
+        wf = session.scalars(select(m.Workflow).where(m.Workflow.slug == "probe")).one()
+        wf.input_schema = {"type": "object"}
+    second = submit(engine_store, "probe", [name], {"other": 1}, requested_by="ops")
+    assert asyncio.run(run_execution(engine_store, second)) == ExecutionStatus.FAILED
+    assert _steps(engine_store, second)[0].error_message == "no flag"

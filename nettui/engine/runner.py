@@ -360,11 +360,7 @@ class Runner:
                 step_inputs = _resolve_mapping(step.input_mapping, context, f"step '{step.name}' input_mapping")
                 rendered, outputs = await self._task(step, device, step_inputs, dry_run, logs, row_id)
             elif step.step_type == StepType.VALIDATION:
-                expression = str(step.config.get("expression", "true"))
-                if not evaluate(expression, context, where=f"step '{step.name}'"):
-                    message = step.config.get("message") or f"validation failed: {expression}"
-                    raise ExecutionError(str(message))
-                logs.append(f"passed: {expression}")
+                await self._validate(step, device, context, logs)
             elif step.step_type == StepType.CONDITION:
                 expression = str(step.config.get("expression", "true"))
                 if not evaluate(expression, context, where=f"step '{step.name}'"):
@@ -399,6 +395,42 @@ class Runner:
         except (NettuiError, RenderError, InputError, NoImplementationError) as exc:
             await asyncio.to_thread(self._end_row, row_id, StepStatus.FAILED, exc.render(), logs=logs)
             return _StepResult(ok=False, error=exc.what if exc.what == CANCELLED else exc.render())
+
+    async def _validate(
+        self, step: m.WorkflowStep, device: _Device | None, context: dict[str, Any], logs: list[str]
+    ) -> None:
+        """A validation asserts one of: ``expression`` over the context; ``schema`` (JSON
+        Schema) over ``value`` (an expression); or, with ``command``, the device's answer
+        (``output``, and ``parsed`` by ntc-templates) must make ``expression`` true."""
+        config = step.config
+        where = f"step '{step.name}'"
+        message = str(config.get("message") or "")
+        if "schema" in config:
+            value = evaluate(str(config.get("value", "outputs")), context, where=f"{where} value")
+            try:
+                validate_inputs(config["schema"], value, where=where)
+            except InputError as exc:
+                raise ExecutionError(message or exc.what) from None
+            logs.append("passed: the value fits the schema")
+            return
+        scope = dict(context)
+        if "command" in config:
+            if device is None:
+                raise ExecutionError(f"{where}: a command validation needs target devices")
+            from drivers.connect import connect
+
+            command = render_template(str(config["command"]), context, where=f"{where} command").strip()
+            provider = await connect(self.store, device.name, self.driver)
+            try:
+                result = await provider.send_command(command, parse=True)
+            finally:
+                await provider.close()
+            scope.update(output=result.output, parsed=result.parsed or [])
+            logs.append(f"ran: {command}")
+        expression = str(config.get("expression", "true"))
+        if not evaluate(expression, scope, where=where):
+            raise ExecutionError(message or f"validation failed: {expression}")
+        logs.append(f"passed: {expression}")
 
     async def _task(
         self,
