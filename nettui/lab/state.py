@@ -79,6 +79,10 @@ class DeviceConfig:
     vrfs: dict[str, Vrf] = field(default_factory=dict)
     ntp_servers: list[str] = field(default_factory=list)
     snmp_communities: dict[str, str] = field(default_factory=dict)
+    ntp_vrfs: dict[str, str] = field(default_factory=dict)  # server -> the VRF it is reached through
+    ntp_source: str | None = None  # the interface NTP packets come from
+    ntp_source_vrf: str | None = None  # EOS: ``ntp local-interface vrf V IFACE``
+    snmp_acls: dict[str, str] = field(default_factory=dict)  # community -> access list
     banner_motd: str | None = None
     aaa_new_model: bool = False
     domain_name: str = "lab.example"
@@ -100,6 +104,8 @@ class DeviceConfig:
             vrfs={name: _clone(vrf) for name, vrf in self.vrfs.items()},
             ntp_servers=list(self.ntp_servers),
             snmp_communities=dict(self.snmp_communities),
+            ntp_vrfs=dict(self.ntp_vrfs),
+            snmp_acls=dict(self.snmp_acls),
         )
 
 

@@ -6,7 +6,7 @@ import time
 from typing import TYPE_CHECKING, ClassVar
 
 from nettui.lab.platforms.base import Response
-from nettui.lab.platforms.cisco_common import CiscoLikePlatform, colon_mac
+from nettui.lab.platforms.cisco_common import CiscoLikePlatform, Handler, colon_mac
 from nettui.lab.state import DeviceConfig, DeviceState, Interface
 
 if TYPE_CHECKING:
@@ -39,6 +39,7 @@ class AristaEos(CiscoLikePlatform):
     mgmt_interface = "Management1"
     image_prefix = "flash:"
     slash_ip_only = True
+    ntp_source_command = "ntp local-interface"
 
     def physical_ports(self, count: int) -> list[tuple[str, str]]:
         """Ethernet1 .. EthernetN."""
@@ -72,6 +73,10 @@ class AristaEos(CiscoLikePlatform):
         if session.mode == "config-vrf":
             return f"(config-vrf-{session.context})"
         return super().mode_suffix(session)
+
+    def exec_commands(self) -> list[tuple[str, Handler]]:
+        """EOS also takes ``show vlan N``."""
+        return [*super().exec_commands(), ("show vlan <vid>", self.x_show_vlan_id)]
 
     def invalid(self, session: CliSession, line: str, index: int, incomplete: bool) -> Response:
         """``% Invalid input (at token N: 'word')``."""
@@ -184,7 +189,8 @@ Free memory: 6212340 kB
             "!",
         ]
         for community, mode in config.snmp_communities.items():
-            out.append(f"snmp-server community {community} {mode.lower()}")
+            acl = config.snmp_acls.get(community)
+            out.append(f"snmp-server community {community} {mode.lower()}{' ' + acl if acl else ''}")
         if config.snmp_communities:
             out.append("!")
         out += ["spanning-tree mode mstp", "!"]
@@ -205,9 +211,13 @@ Free memory: 6212340 kB
             out += self._interface_lines(iface)
             out.append("!")
         out += ["ip routing", "!"]
+        if config.ntp_source:
+            source_vrf = config.ntp_source_vrf
+            out.append(f"ntp local-interface {'vrf ' + source_vrf + ' ' if source_vrf else ''}{config.ntp_source}")
         for server in config.ntp_servers:
-            out.append(f"ntp server {server}")
-        if config.ntp_servers:
+            server_vrf = config.ntp_vrfs.get(server)
+            out.append(f"ntp server {'vrf ' + server_vrf + ' ' if server_vrf else ''}{server}")
+        if config.ntp_servers or config.ntp_source:
             out.append("!")
         if config.banner_motd is not None:
             out += ["banner motd", *config.banner_motd.split("\n"), "EOF", "!"]
@@ -237,6 +247,46 @@ Free memory: 6212340 kB
         if iface.ipv4:
             out.append(f"   ip address {iface.ipv4}")
         return out
+
+    def switchport_encapsulation_lines(self) -> list[str]:
+        """EOS prints its dot1q lines where IOS prints the trunking encapsulation."""
+        return [
+            "MAC Address Learning: enabled",
+            "Dot1q ethertype/TPID: 0x8100 (active)",
+            "Dot1q Vlan Tag Required (Administrative/Operational): No/No",
+        ]
+
+    def vlan_not_found(self, vid: int) -> str:
+        """EOS's answer for a VLAN it does not have."""
+        return f"% VLAN {vid} not found in current VLAN database\n"
+
+    def show_snmp_community(self, session: CliSession) -> str:
+        """``show snmp community``."""
+        config = self.cfg(session)
+        blocks = []
+        for community, mode in config.snmp_communities.items():
+            lines = [
+                f"Community name: {community}",
+                f"Community access: {'read-write' if mode == 'RW' else 'read-only'}",
+            ]
+            if community in config.snmp_acls:
+                lines.append(f"Access list: {config.snmp_acls[community]}")
+            blocks.append("\n".join(lines))
+        return "\n\n".join(blocks) + "\n" if blocks else ""
+
+    def show_vrf(self, session: CliSession) -> str:
+        """``show vrf``."""
+        config = self.cfg(session)
+        lines = [
+            "Maximum number of VRFs allowed: 1024",
+            "   VRF            Protocols       State         Interfaces",
+            "-------------- --------------- ---------------- ----------------",
+        ]
+        names: list[tuple[str, str | None]] = [(name, name) for name in config.vrfs]
+        for name, key in sorted([*names, ("default", None)], key=lambda item: item[0]):
+            interfaces = ", ".join(self.vrf_interfaces(config, key))
+            lines.append(f"   {name:<15}{'IPv4':<16}{'routing':<14}{interfaces}".rstrip())
+        return "\n".join(lines) + "\n"
 
     def running_interface_header(self, s: CliSession) -> str:
         """EOS prints nothing before one interface's configuration."""

@@ -72,6 +72,7 @@ class CiscoLikePlatform(Platform):
     slash_ip_only: ClassVar[bool] = False
     dotted_ip_only: ClassVar[bool] = False
     has_aaa_new_model: ClassVar[bool] = False
+    ntp_source_command: ClassVar[str] = "ntp source"
 
     def __init__(self) -> None:
         self.exec_grammar = Grammar(self.exec_commands())
@@ -366,18 +367,24 @@ class CiscoLikePlatform(Platform):
             ("show running-config", self.x_show_running),
             ("show running-config all", self.x_show_running),
             ("show running-config interface <name...>", self.x_show_running_interface),
+            ("show running-config interfaces <name...>", self.x_show_running_interface),
+            ("show running-config section <regex...>", self.x_show_running_section),
             ("show startup-config", self.x_show_startup),
             ("show ip interface brief", self.x_show_ip_int_brief),
             ("show ip interface brief vrf <vrf>", self.x_show_ip_int_brief),
             ("show interfaces status", self.x_show_int_status),
             ("show interfaces description", self.x_show_int_description),
             ("show interfaces", self.x_show_interfaces),
+            ("show interfaces <name> switchport", self.x_show_switchport),
             ("show interfaces <name...>", self.x_show_interfaces),
             ("show vlan brief", self.x_show_vlan_brief),
+            ("show vlan id <vid>", self.x_show_vlan_id),
             ("show vlan", self.x_show_vlan),
             ("show lldp neighbors detail", self.x_show_lldp_detail),
             ("show lldp neighbors", self.x_show_lldp),
             ("show inventory", self.x_show_inventory),
+            ("show snmp community", self.x_show_snmp_community),
+            ("show vrf", self.x_show_vrf),
             ("show clock", self.x_show_clock),
             ("show hostname", self.x_show_hostname),
             ("show file systems", self.x_show_file_systems),
@@ -410,6 +417,10 @@ class CiscoLikePlatform(Platform):
             ("ntp server <server>", self.c_ntp),
             ("ntp server <server> <options...>", self.c_ntp),
             ("no ntp server <server>", self.c_no_ntp),
+            ("no ntp server <server> <options...>", self.c_no_ntp),
+            (f"{self.ntp_source_command} <name...>", self.c_ntp_source),
+            (f"no {self.ntp_source_command}", self.c_no_ntp_source),
+            (f"no {self.ntp_source_command} <name...>", self.c_no_ntp_source),
             ("snmp-server community <community>", self.c_snmp),
             ("snmp-server community <community> <access...>", self.c_snmp),
             ("no snmp-server community <community>", self.c_no_snmp),
@@ -602,6 +613,138 @@ class CiscoLikePlatform(Platform):
         if found is None or found[0] not in config.interfaces:
             return self.invalid(s, f"show interfaces {a['name']}", 2, False)
         return Response(self.show_interface(s, config.interfaces[found[0]]))
+
+    def x_show_switchport(self, s: CliSession, a: dict[str, str]) -> Response:
+        config = self.cfg(s)
+        found = self.canonical_interface(a["name"])
+        if found is None or found[0] not in config.interfaces:
+            return self.invalid(s, f"show interfaces {a['name']} switchport", 2, False)
+        return Response(self.show_switchport(s, config.interfaces[found[0]]))
+
+    def vlan_label(self, config: DeviceConfig, vid: int) -> str:
+        """``120 (USERS)``, or ``(Inactive)`` for a VLAN the switch does not have."""
+        return f"{vid} ({config.vlans[vid]})" if vid in config.vlans else f"{vid} (Inactive)"
+
+    def show_switchport(self, session: CliSession, iface: Interface) -> str:
+        """``show interfaces X switchport`` in the IOS / EOS format."""
+        config = self.cfg(session)
+        name = self.short_name(iface.name)
+        if not iface.switchport or not iface.physical or iface.name == self.mgmt_interface:
+            return f"Name: {name}\nSwitchport: Disabled\n"
+        up = self.is_connected(session.state, iface, self.neighbor_ports(session))
+        admin = "trunk" if iface.mode == "trunk" else "static access"
+        allowed = "ALL" if iface.trunk_allowed == "1-4094" else (iface.trunk_allowed or "NONE")
+        lines = [
+            f"Name: {name}",
+            "Switchport: Enabled",
+            f"Administrative Mode: {admin}",
+            f"Operational Mode: {admin if up else 'down'}",
+            *self.switchport_encapsulation_lines(),
+            f"Access Mode VLAN: {self.vlan_label(config, iface.access_vlan)}",
+            f"Trunking Native Mode VLAN: {self.vlan_label(config, iface.native_vlan)}",
+            "Administrative Native VLAN tagging: enabled",
+            "Voice VLAN: none",
+            f"Trunking VLANs Enabled: {allowed}",
+            "Pruning VLANs Enabled: 2-1001",
+            "",
+            "Protected: false",
+            "Unknown unicast blocked: disabled",
+            "Unknown multicast blocked: disabled",
+            "Appliance trust: none",
+        ]
+        return "\n".join(lines) + "\n"
+
+    def switchport_encapsulation_lines(self) -> list[str]:
+        """The trunking-encapsulation lines of ``show interfaces X switchport``."""
+        return [
+            "Administrative Trunking Encapsulation: dot1q",
+            "Operational Trunking Encapsulation: native",
+            "Negotiation of Trunking: Off",
+        ]
+
+    def x_show_vlan_id(self, s: CliSession, a: dict[str, str]) -> Response:
+        vid = a["vid"]
+        if not vid.isdigit() or not 1 <= int(vid) <= 4094:
+            return self.invalid(s, s.data.get("line", f"show vlan id {vid}"), 3, False)
+        return Response(self.show_vlan_id(s, int(vid)))
+
+    def show_vlan_id(self, session: CliSession, vid: int) -> str:
+        """``show vlan id N``: the rows of ``show vlan`` for that VLAN, or a "not found" line."""
+        out: list[str] = []
+        keep = False
+        for line in self.show_vlan(session, brief=False).split("\n"):
+            if line.startswith("Remote SPAN"):
+                break
+            words = line.split()
+            if not words or words[0] == "VLAN" or words[0].startswith("---"):
+                out.append(line)
+                keep = False
+            elif not line.startswith(" ") and words[0] == str(vid):
+                out.append(line)
+                keep = True
+            elif line.startswith(" ") and keep:
+                out.append(line)
+            else:
+                keep = False
+        if not any(line.split()[:1] == [str(vid)] for line in out):
+            return self.vlan_not_found(vid)
+        return "\n".join(out).rstrip() + "\n"
+
+    def vlan_not_found(self, vid: int) -> str:
+        """What ``show vlan id N`` says about a VLAN the switch does not have."""
+        return f"VLAN id {vid} not found in current VLAN database\n"
+
+    def x_show_running_section(self, s: CliSession, a: dict[str, str]) -> Response:
+        text = self.running_config(s.state, self.cfg(s))
+        return Response(apply_pipe(text, "section " + a["regex"]) or "")
+
+    def x_show_snmp_community(self, s: CliSession, a: dict[str, str]) -> Response:
+        return Response(self.show_snmp_community(s))
+
+    def show_snmp_community(self, session: CliSession) -> str:
+        """``show snmp community`` in the IOS format (ILMI's entry comes with the software)."""
+        config = self.cfg(session)
+        entries = [("ILMI", "cisco0", "read-only", "")]
+        for index, community in enumerate(config.snmp_communities, start=1):
+            acl = config.snmp_acls.get(community)
+            entries.append((community, f"cisco{index}", "nonvolatile", f"\taccess-list: {acl}" if acl else ""))
+        lines: list[str] = []
+        for name, index_name, storage, acl_text in entries:
+            lines += [
+                "",
+                f"Community name: {name}",
+                f"Community Index: {index_name}",
+                f"Community SecurityName: {name}",
+                f"storage-type: {storage}\t active{acl_text}",
+                "",
+            ]
+        return "\n".join(lines) + "\n"
+
+    def x_show_vrf(self, s: CliSession, a: dict[str, str]) -> Response:
+        return Response(self.show_vrf(s))
+
+    def vrf_interfaces(self, config: DeviceConfig, vrf: str | None) -> list[str]:
+        """Short names of the interfaces in ``vrf`` (None: routed interfaces of the default VRF)."""
+        names = []
+        for iface in config.interfaces.values():
+            if iface.vrf != vrf:
+                continue
+            if vrf is None and (iface.ipv4 is None or (iface.switchport and iface.physical)):
+                continue
+            names.append(self.short_name(iface.name))
+        return names
+
+    def show_vrf(self, session: CliSession) -> str:
+        """``show vrf`` in the IOS-XE format."""
+        config = self.cfg(session)
+        lines = ["  Name                             Default RD            Protocols   Interfaces"]
+        for name in sorted(config.vrfs, key=str.lower):
+            vrf = config.vrfs[name]
+            protocols = "ipv4,ipv6" if name == self.mgmt_vrf else "ipv4"
+            interfaces = self.vrf_interfaces(config, name) or [""]
+            lines.append(f"  {name:<32} {vrf.rd or '<not set>':<21} {protocols:<11} {interfaces[0]}".rstrip())
+            lines += [f"{'':<70}{extra}" for extra in interfaces[1:]]
+        return "\n".join(lines) + "\n"
 
     def x_show_vlan_brief(self, s: CliSession, a: dict[str, str]) -> Response:
         return Response(self.show_vlan(s, brief=True))
@@ -797,32 +940,88 @@ class CiscoLikePlatform(Platform):
         self.cfg(s).vrfs[s.context or ""].rd = None
         return Response()
 
+    def _ntp_server_vrf(self, a: dict[str, str]) -> tuple[str, str | None] | None:
+        """The server and VRF of ``ntp server [vrf V] IP [use-vrf V] [...]``; None if malformed."""
+        server, vrf = a["server"], None
+        words = (a.get("options") or "").split()
+        if server.lower() == "vrf":
+            if len(words) < 2:
+                return None
+            vrf, server, words = words[0], words[1], words[2:]
+        for index, word in enumerate(words[:-1]):
+            if word.lower() == "use-vrf":
+                vrf = words[index + 1]
+        return server, vrf
+
     def c_ntp(self, s: CliSession, a: dict[str, str]) -> Response:
-        servers = self.cfg(s).ntp_servers
-        if a["server"] not in servers:
-            servers.append(a["server"])
+        found = self._ntp_server_vrf(a)
+        if found is None:
+            return self.invalid(s, f"ntp server {a['server']} {a.get('options', '')}".rstrip(), 3, True)
+        server, vrf = found
+        config = self.cfg(s)
+        if server not in config.ntp_servers:
+            config.ntp_servers.append(server)
+        if vrf and vrf != "default":
+            config.ntp_vrfs[server] = vrf
+        else:
+            config.ntp_vrfs.pop(server, None)
         return Response()
 
     def c_no_ntp(self, s: CliSession, a: dict[str, str]) -> Response:
-        servers = self.cfg(s).ntp_servers
-        if a["server"] in servers:
-            servers.remove(a["server"])
+        found = self._ntp_server_vrf(a)
+        config = self.cfg(s)
+        if found is not None and found[0] in config.ntp_servers:
+            config.ntp_servers.remove(found[0])
+            config.ntp_vrfs.pop(found[0], None)
+        return Response()
+
+    def c_ntp_source(self, s: CliSession, a: dict[str, str]) -> Response:
+        """The NTP source: ``ntp source X`` (IOS), ``ntp source-interface X``, ``ntp local-interface [vrf V] X``."""
+        words = a["name"].split()
+        vrf = None
+        if len(words) == 3 and words[0].lower() == "vrf":
+            vrf, words = words[1], words[2:]
+        line = f"{self.ntp_source_command} {a['name']}"
+        found = self.canonical_interface(" ".join(words)) if len(words) in (1, 2) else None
+        if found is None:
+            return self.invalid(s, line, len(self.ntp_source_command.split()) + (2 if vrf else 0), False)
+        config = self.cfg(s)
+        if vrf is not None and vrf not in config.vrfs:
+            return Response(f"% VRF {vrf} not configured.")
+        config.ntp_source, config.ntp_source_vrf = found[0], vrf
+        return Response()
+
+    def c_no_ntp_source(self, s: CliSession, a: dict[str, str]) -> Response:
+        config = self.cfg(s)
+        config.ntp_source, config.ntp_source_vrf = None, None
         return Response()
 
     def c_snmp(self, s: CliSession, a: dict[str, str]) -> Response:
-        access = (a.get("access") or "ro").split()[0].lower()
+        words = (a.get("access") or "ro").split()
+        access = words[0].lower()
+        config = self.cfg(s)
+        community = a["community"]
         if access in ("ro", "rw"):
-            mode = access.upper()
+            config.snmp_communities[community] = access.upper()
+            # ``RO ACL`` (IOS, EOS): the access list that may poll; without one there is none.
+            if len(words) == 2:
+                config.snmp_acls[community] = words[1]
+            else:
+                config.snmp_acls.pop(community, None)
         elif access == "group":
-            words = (a.get("access") or "").split()
             mode = "RW" if len(words) > 1 and words[1] == "network-admin" else "RO"
+            config.snmp_communities[community] = mode
+        elif access in ("use-ipv4acl", "use-acl") and len(words) == 2:
+            # NX-OS sets the access list of a community on its own line.
+            config.snmp_communities.setdefault(community, "RO")
+            config.snmp_acls[community] = words[1]
         else:
-            return self.invalid(s, f"snmp-server community {a['community']} {a.get('access')}", 3, False)
-        self.cfg(s).snmp_communities[a["community"]] = mode
+            return self.invalid(s, f"snmp-server community {community} {a.get('access')}", 3, False)
         return Response()
 
     def c_no_snmp(self, s: CliSession, a: dict[str, str]) -> Response:
         self.cfg(s).snmp_communities.pop(a["community"], None)
+        self.cfg(s).snmp_acls.pop(a["community"], None)
         return Response()
 
     def c_banner(self, s: CliSession, a: dict[str, str]) -> Response:

@@ -217,7 +217,8 @@ Configuration register is 0x102
             out.append("!")
         out += ["ip forward-protocol nd", "no ip http server", "no ip http secure-server", "ip ssh version 2", "!"]
         for community, mode in config.snmp_communities.items():
-            out.append(f"snmp-server community {community} {mode}")
+            acl = config.snmp_acls.get(community)
+            out.append(f"snmp-server community {community} {mode}{' ' + acl if acl else ''}")
         if config.snmp_communities:
             out.append("!")
         if config.banner_motd is not None:
@@ -231,8 +232,11 @@ Configuration register is 0x102
             " transport input ssh",
             "!",
         ]
+        if config.ntp_source:
+            out.append(f"ntp source {config.ntp_source}")
         for server in config.ntp_servers:
-            out.append(f"ntp server {server}")
+            server_vrf = config.ntp_vrfs.get(server)
+            out.append(f"ntp server {'vrf ' + server_vrf + ' ' if server_vrf else ''}{server}")
         out.append("!")
         out.append("end")
         body = "\n".join(out) + "\n"
@@ -265,8 +269,6 @@ Configuration register is 0x102
         out: list[str] = []
         if iface.description:
             out.append(f" description {iface.description}")
-        if iface.vrf:
-            out.append(f" vrf forwarding {iface.vrf}")
         if iface.physical and iface.name != self.mgmt_interface:
             if iface.switchport:
                 if iface.access_vlan != 1:
@@ -281,6 +283,8 @@ Configuration register is 0x102
                     out.append(" switchport mode access")
             else:
                 out.append(" no switchport")
+        if iface.vrf:
+            out.append(f" vrf forwarding {iface.vrf}")
         if not iface.switchport or not iface.physical or iface.name == self.mgmt_interface:
             pair = iface.ipv4_address_mask()
             out.append(f" ip address {pair[0]} {pair[1]}" if pair else " no ip address")

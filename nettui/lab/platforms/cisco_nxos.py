@@ -41,6 +41,7 @@ class CiscoNxos(CiscoLikePlatform):
     mgmt_interface = "mgmt0"
     image_prefix = "bootflash:"
     boot_command = "boot nxos"
+    ntp_source_command = "ntp source-interface"
 
     def physical_ports(self, count: int) -> list[tuple[str, str]]:
         """Ethernet1/1 .. Ethernet1/N."""
@@ -90,6 +91,7 @@ class CiscoNxos(CiscoLikePlatform):
         return [
             ("show interface brief", self.x_show_int_brief),
             ("show bootvar", self.x_show_boot),
+            ("show running-config ntp", self.x_show_running_ntp),
             ("copy running-config startup-config", self.x_copy_run_start),
             *super().exec_commands(),
         ]
@@ -186,8 +188,9 @@ Active Package(s):
         for community, mode in config.snmp_communities.items():
             group = "network-admin" if mode == "RW" else "network-operator"
             out.append(f"snmp-server community {community} group {group}")
-        for server in config.ntp_servers:
-            out.append(f"ntp server {server} use-vrf default")
+            if community in config.snmp_acls:
+                out.append(f"snmp-server community {community} use-ipv4acl {config.snmp_acls[community]}")
+        out += self._ntp_lines(config)
         out.append("")
         vids = sorted(config.vlans)
         out.append("vlan " + ",".join(str(v) for v in vids))
@@ -204,6 +207,79 @@ Active Package(s):
             out += self._interface_lines(iface)
         out += ["line console", "line vty", ""]
         return "\n".join(out)
+
+    def _ntp_lines(self, config: DeviceConfig) -> list[str]:
+        out = [f"ntp server {server} use-vrf {config.ntp_vrfs.get(server, 'default')}" for server in config.ntp_servers]
+        if config.ntp_source:
+            out.append(f"ntp source-interface {config.ntp_source}")
+        return out
+
+    def x_show_running_ntp(self, s: CliSession, a: dict[str, str]) -> Response:
+        """``show running-config ntp``: the NTP feature's lines under NX-OS's header."""
+        stamp = time.strftime("%a %b %d %H:%M:%S %Y", time.gmtime())
+        version = s.state.installed_version or s.state.version
+        header = [
+            "",
+            "!Command: show running-config ntp",
+            f"!Time: {stamp}",
+            "",
+            f"version {version} Bios:version 05.47",
+        ]
+        return Response("\n".join(header + self._ntp_lines(self.cfg(s))) + "\n")
+
+    def show_switchport(self, session: CliSession, iface: Interface) -> str:
+        """``show interface X switchport`` in the NX-OS format."""
+        config = self.cfg(session)
+        if not iface.switchport or not iface.physical or iface.name == self.mgmt_interface:
+            return f"Name: {iface.name}\n  Switchport: Disabled\n"
+        allowed = "1-4094" if iface.trunk_allowed == "1-4094" else (iface.trunk_allowed or "none")
+        lines = [
+            f"Name: {iface.name}",
+            "  Switchport: Enabled",
+            "  Switchport Monitor: Not enabled",
+            "  Switchport Isolated : Disabled",
+            "  Switchport Block Multicast: Not enabled",
+            "  Switchport Block Unicast: Not enabled",
+            f"  Operational Mode: {iface.mode}",
+            f"  Access Mode VLAN: {self.vlan_label(config, iface.access_vlan)}",
+            f"  Trunking Native Mode VLAN: {self.vlan_label(config, iface.native_vlan)}",
+            f"  Trunking VLANs Allowed: {allowed}",
+            "  FabricPath Topology List Allowed: 0",
+            "  Administrative private-vlan primary host-association: none",
+            "  Administrative private-vlan secondary host-association: none",
+        ]
+        return "\n".join(lines) + "\n"
+
+    def vlan_label(self, config: DeviceConfig, vid: int) -> str:
+        """NX-OS names a VLAN it does not have by its default name."""
+        return f"{vid} ({config.vlans.get(vid, f'VLAN{vid:04d}')})"
+
+    def vlan_not_found(self, vid: int) -> str:
+        """NX-OS's answer for a VLAN it does not have."""
+        return f"VLAN {vid} not found in current VLAN database\n"
+
+    def show_snmp_community(self, session: CliSession) -> str:
+        """``show snmp community``: one table."""
+        config = self.cfg(session)
+        lines = [
+            "Community            Group / Access      context    acl_filter",
+            "---------            --------------      -------    ----------",
+        ]
+        for community, mode in config.snmp_communities.items():
+            group = "network-admin" if mode == "RW" else "network-operator"
+            lines.append(f"{community:<21}{group:<20}{'':<11}{config.snmp_acls.get(community, '')}".rstrip())
+        return "\n".join(lines) + "\n"
+
+    def show_vrf(self, session: CliSession) -> str:
+        """``show vrf``: every VRF with its id (default is 1, management 2)."""
+        config = self.cfg(session)
+        ids = {"default": 1, "management": 2}
+        for name in config.vrfs:
+            ids.setdefault(name, len(ids) + 1)
+        lines = ["VRF-Name                           VRF-ID State   Reason"]
+        for name in sorted(ids):
+            lines.append(f"{name:<35}{ids[name]:>6} {'Up':<7} --")
+        return "\n".join(lines) + "\n"
 
     def _interface_lines(self, iface: Interface) -> list[str]:
         out: list[str] = []

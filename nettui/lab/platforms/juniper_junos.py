@@ -48,7 +48,7 @@ _NAMED = {"unit", "user", "community", "instance", "interface", "server", "vlan"
 # Containers whose children are named by the next word: "interfaces { ge-0/0/0 { ... } }".
 _PARENT_OF_NAMED = {"interfaces", "vlans", "routing-instances"}
 _INTERFACE_NAME = re.compile(r"^(?:(?:ge|xe|et|mge)-\d+/\d+/\d+|ae\d+|lo0|irb|me0|em\d|vme|all)$")
-_WORDS = re.compile(r'"[^"]*"|\S+')
+_WORDS = re.compile(r'"(?:[^"\\]|\\.)*"|\S+')
 
 
 def _words(text: str) -> list[str]:
@@ -257,8 +257,10 @@ class JuniperJunos(Platform):
             text = self.show_version(session)
         elif what == "configuration" or what.startswith("configuration "):
             path = words[1:]
-            lines = [ln for ln in self.active(session).lines if ln.startswith(" ".join(["set", *path]))]
-            text = "\n".join(lines) if "display set" in pipe else self.render_curly(lines, skip=len(path))
+            lines = self.statements_under(self.active(session), path)
+            text = (
+                "\n".join(lines) if "display set" in pipe else self.render_curly(lines, skip=self.skip_for(path, lines))
+            )
         elif what == "interfaces terse":
             text = self.interfaces_terse(session)
         elif what == "interfaces descriptions":
@@ -284,6 +286,21 @@ class JuniperJunos(Platform):
         return self._pipe(session, text, pipe, line)
 
     # -- configuration mode ---------------------------------------------------------------------
+
+    @staticmethod
+    def skip_for(path: list[str], lines: list[str]) -> int:
+        """How many words ``show configuration PATH`` leaves out: all of the path, except that a
+        leaf with its value (``interfaces ge-0/0/1 description``) prints as ``description "...";``."""
+        named = len(path) >= 2 and (path[-2] in _NAMED or path[-2] in _PARENT_OF_NAMED)
+        if path and not named and lines and all(len(_words(ln)) == len(path) + 2 for ln in lines):
+            return len(path) - 1
+        return len(path)
+
+    @staticmethod
+    def statements_under(config: JunosConfig, path: list[str]) -> list[str]:
+        """The statements at or below ``path``: whole words, so ``ge-0/0/1`` is not ``ge-0/0/10``."""
+        prefix = " ".join(["set", *path])
+        return [ln for ln in config.lines if ln == prefix or ln.startswith(prefix + " ")]
 
     def config_line(self, session: CliSession, command: str, pipe: str, line: str) -> Response:
         """A configuration-mode command, on the session's candidate."""
@@ -319,9 +336,10 @@ class JuniperJunos(Platform):
         if head == "show":
             if "compare" in pipe:
                 return Response(self.compare(self.active(session), candidate))
-            lines = [ln for ln in candidate.lines if ln.startswith(" ".join(["set", *edit, *words[1:]]))]
+            lines = self.statements_under(candidate, [*edit, *words[1:]])
+            path = [*edit, *words[1:]]
             text = (
-                "\n".join(lines) if "display set" in pipe else self.render_curly(lines, skip=len(edit) + len(words) - 1)
+                "\n".join(lines) if "display set" in pipe else self.render_curly(lines, skip=self.skip_for(path, lines))
             )
             return Response(text)
         if head == "run":
