@@ -105,20 +105,14 @@ def test_create_vlan_on_four_platforms_dry_run_then_for_real(lab: LabThread, eng
     assert all("612" in r.rendered_content and "dry run" in r.logs for r in task_rows)
     assert all("engine-test" not in asyncio.run(_config(engine_store, n)) for n in names)  # nothing sent
 
-    # The lab does not answer every command the library's checks use yet (`show vlan id N`):
-    # checks are dropped here and exercised in test_pre_and_post_checks_decide.
-    with engine_store.session() as session:
-        for impl in session.scalars(
-            select(m.TaskImplementation).where(m.TaskImplementation.slug.like("create-vlan-%"))
-        ):
-            impl.pre_checks, impl.post_checks = [], []
     real = submit(engine_store, "create-vlan", names, inputs, requested_by="ops")
     status = asyncio.run(run_execution(engine_store, real))
     rows = _steps(engine_store, real)
     assert status == ExecutionStatus.COMPLETED, [r.error_message for r in rows if r.error_message]
     task_rows = [r for r in rows if r.task_implementation_id is not None]
     assert {r.device_id for r in task_rows} == {r.device_id for r in task_rows if r.status == StepStatus.COMPLETED}
-    assert all(r.outputs["changed"] and r.status == StepStatus.COMPLETED for r in task_rows)
+    assert all(r.outputs["changed"] and all(c["passed"] for c in r.outputs["checks"]) for r in task_rows)
+    assert all(r.outputs["checks"] for r in task_rows)  # the library's checks really ran
     for name in names:
         assert "engine-test" in asyncio.run(_config(engine_store, name))
     notification = [r for r in rows if r.device_id is None]
@@ -402,11 +396,6 @@ def test_a_killed_engine_s_execution_is_failed_on_restart(lab: LabThread, engine
 
 def test_no_two_executions_change_a_device_at_once(lab: LabThread, engine_store: Store) -> None:
     name = next(d.name for d in lab.devices if d.platform_name == "cisco_ios")
-    with engine_store.session() as session:
-        for impl in session.scalars(
-            select(m.TaskImplementation).where(m.TaskImplementation.slug.like("create-vlan-%"))
-        ):
-            impl.pre_checks, impl.post_checks = [], []
     first = submit(engine_store, "create-vlan", [name], {"device": name, "vid": 801, "name": "a"}, requested_by="ops")
     second = submit(engine_store, "create-vlan", [name], {"device": name, "vid": 802, "name": "b"}, requested_by="ops")
     with engine_store.session() as session:  # another execution holds the device
@@ -434,10 +423,6 @@ def test_cancel_stops_at_a_safe_point_and_says_what_changed(
 
     with engine_store.session() as session:
         session.add(m.User(username=getpass.getuser(), role="admin"))
-        for impl in session.scalars(
-            select(m.TaskImplementation).where(m.TaskImplementation.slug.like("create-vlan-%"))
-        ):
-            impl.pre_checks, impl.post_checks = [], []
     (tmp_path / "wf.yaml").write_text(
         "kind: workflow\nslug: slow-change\nname: Slow change\nsteps:\n"
         "  - name: Change\n    step_type: task\n    task: create-vlan\n"

@@ -457,6 +457,9 @@ class Runner:
         provider = await connect(self.store, device.name, self.driver)
         try:
             outputs["checks"] += await self._checks("pre", impl.pre_checks, provider, context, logs)
+            refused = [c for c in outputs["checks"] if not c["passed"]]
+            if refused:  # a pre-check guards the change: nothing is sent when one fails
+                raise ExecutionError(f"pre-check '{refused[0]['name']}' did not pass; nothing was sent")
             lines = [line for line in rendered.splitlines() if line.strip()]
             if impl.implementation_type == ImplementationType.JINJA2_PAYLOAD:
                 outputs["results"] = {line: (await provider.send_command(line)).output for line in lines}
