@@ -1,0 +1,151 @@
+"""A configuration change on many lab devices: the engine (a workflow with its checks and
+full records) against nornir + nornir_netmiko pushing the same lines, in the same run.
+
+    python benchmarks/engine_fanout.py [--devices 500] [--workers 100]
+
+The change is the built-in create-vlan workflow (validation, the create-vlan task with its
+pre- and post-checks, a notification), so the engine does more per device than nornir, which
+only sends the configuration lines. Needs `pip install -e '.[bench]'`.
+Target: the engine's fan-out at least 3x nornir+netmiko.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from fanout import ENABLE, PASSWORD, cpu_seconds, start_lab  # noqa: E402
+
+from catalog import models as m  # noqa: E402
+from catalog.inventory_io import import_inventory_file  # noqa: E402
+from catalog.secrets import set_group_entries  # noqa: E402
+from catalog.store import open_store  # noqa: E402
+from catalog.sync import LIBRARY_DIR, import_catalog  # noqa: E402
+from drivers.connect import prepare_devices  # noqa: E402
+from drivers.trust import fetch_host_key, store_host_key  # noqa: E402
+from nettui.engine.runner import run_execution, submit  # noqa: E402
+
+VID, NAME = 2345, "bench-vlan"
+
+
+def run_nornir(tmp: Path, targets: list[Any], workers: int) -> int:
+    import yaml
+    from nornir import InitNornir
+    from nornir_netmiko.tasks import netmiko_send_config
+
+    hosts = {
+        t.name: {
+            "hostname": t.host,
+            "port": t.port,
+            "username": "admin",
+            "password": PASSWORD,
+            "platform": "cisco_ios",
+            "connection_options": {"netmiko": {"extras": {"secret": ENABLE}}},
+        }
+        for t in targets
+    }
+    (tmp / "hosts.yaml").write_text(yaml.safe_dump(hosts))
+    nr = InitNornir(
+        runner={"plugin": "threaded", "options": {"num_workers": workers}},
+        inventory={"plugin": "SimpleInventory", "options": {"host_file": str(tmp / "hosts.yaml")}},
+        logging={"enabled": False},
+    )
+    result = nr.run(task=netmiko_send_config, config_commands=[f"vlan {VID + 1}", f" name {NAME}-nornir"])
+    nr.close_connections()
+    return sum(1 for r in result.values() if not r.failed)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--devices", type=int, default=500)
+    parser.add_argument("--workers", type=int, default=100, help="nornir's threads")
+    parser.add_argument("--concurrency", type=int, default=12, help="the engine's devices at a time")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as name:
+        tmp = Path(name)
+        lab, inventory = start_lab(tmp, args.devices)
+        try:
+            os.environ.update({"BENCH_USER": "admin", "BENCH_PASSWORD": PASSWORD, "BENCH_ENABLE": ENABLE})
+            store = open_store(f"sqlite:///{tmp}/bench.db")
+            import_catalog(store, [LIBRARY_DIR])
+            with store.session() as session:
+                set_group_entries(
+                    session,
+                    "lab",
+                    {
+                        "username": "env:BENCH_USER",
+                        "password": "env:BENCH_PASSWORD",
+                        "enable_secret": "env:BENCH_ENABLE",
+                    },
+                )
+                import_inventory_file(session, inventory)
+                session.add(m.User(username="bench", role="operator"))
+            names = [f"sw{i + 1}" for i in range(args.devices)]
+            prepared = prepare_devices(store, names)
+
+            async def trust() -> None:
+                limit = asyncio.Semaphore(50)
+
+                async def one(p: Any) -> None:
+                    async with limit:
+                        key = await fetch_host_key(p.target.name, p.target.host, p.target.port, 15)
+                    with store.session() as session:
+                        store_host_key(session, p.device_id, key)
+
+                await asyncio.gather(*(one(p) for p in prepared))
+
+            asyncio.run(trust())
+            rows = []
+            execution = submit(
+                store, "create-vlan", names, {"device": names[0], "vid": VID, "name": NAME}, requested_by="bench"
+            )
+            lab_cpu, started = cpu_seconds(lab.pid), time.perf_counter()
+            status = asyncio.run(run_execution(store, execution, driver="scrapli", concurrency=args.concurrency))
+            elapsed = time.perf_counter() - started
+            with store.read_session() as session:
+                changed = len(session.get(m.Execution, execution).context.get("changed_devices", []))  # type: ignore[union-attr]
+            rows.append(
+                (
+                    f"nettui engine, create-vlan workflow ({args.concurrency} at a time)",
+                    elapsed,
+                    changed,
+                    cpu_seconds(lab.pid) - lab_cpu,
+                    status.value,
+                )
+            )
+            lab_cpu, started = cpu_seconds(lab.pid), time.perf_counter()
+            ok = run_nornir(tmp, [p.target for p in prepared], args.workers)
+            rows.append(
+                (
+                    f"nornir + nornir_netmiko, config only ({args.workers} workers)",
+                    time.perf_counter() - started,
+                    ok,
+                    cpu_seconds(lab.pid) - lab_cpu,
+                    "-",
+                )
+            )
+        finally:
+            lab.terminate()
+            lab.wait(30)
+
+    print(f"\nCreate VLAN on {args.devices} lab devices (cisco_ios)\n")
+    print(f"{'path':<60}{'seconds':>9}{'changed':>9}{'devices/s':>11}{'lab CPU s':>11}")
+    for label, elapsed, ok, lab_cpu, _ in rows:
+        print(f"{label:<60}{elapsed:>9.2f}{ok:>9}{ok / elapsed:>11.1f}{lab_cpu:>11.2f}")
+    ratio = (rows[0][2] / rows[0][1]) / (rows[1][2] / rows[1][1])
+    print(f"\nengine / nornir+netmiko: {ratio:.1f}x (target >= 3x); execution status: {rows[0][4]}")
+
+
+if __name__ == "__main__":
+    main()
