@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from fanout import ENABLE, PASSWORD, cpu_seconds, start_lab  # noqa: E402
+from fanout import ENABLE, PASSWORD, cpu_seconds, nornir_for, start_lab, trust_keys  # noqa: E402  # noqa: E402
 
 from catalog import models as m  # noqa: E402
 from catalog.inventory_io import import_inventory_file  # noqa: E402
@@ -32,34 +32,15 @@ from catalog.secrets import set_group_entries  # noqa: E402
 from catalog.store import open_store  # noqa: E402
 from catalog.sync import LIBRARY_DIR, import_catalog  # noqa: E402
 from drivers.connect import prepare_devices  # noqa: E402
-from drivers.trust import fetch_host_key, store_host_key  # noqa: E402
 from nettui.engine.runner import run_execution, submit  # noqa: E402
 
 VID, NAME = 2345, "bench-vlan"
 
 
 def run_nornir(tmp: Path, targets: list[Any], workers: int) -> int:
-    import yaml
-    from nornir import InitNornir
     from nornir_netmiko.tasks import netmiko_send_config
 
-    hosts = {
-        t.name: {
-            "hostname": t.host,
-            "port": t.port,
-            "username": "admin",
-            "password": PASSWORD,
-            "platform": "cisco_ios",
-            "connection_options": {"netmiko": {"extras": {"secret": ENABLE}}},
-        }
-        for t in targets
-    }
-    (tmp / "hosts.yaml").write_text(yaml.safe_dump(hosts))
-    nr = InitNornir(
-        runner={"plugin": "threaded", "options": {"num_workers": workers}},
-        inventory={"plugin": "SimpleInventory", "options": {"host_file": str(tmp / "hosts.yaml")}},
-        logging={"enabled": False},
-    )
+    nr = nornir_for(tmp, targets, workers)
     result = nr.run(task=netmiko_send_config, config_commands=[f"vlan {VID + 1}", f" name {NAME}-nornir"])
     nr.close_connections()
     return sum(1 for r in result.values() if not r.failed)
@@ -94,18 +75,7 @@ def main() -> None:
             names = [f"sw{i + 1}" for i in range(args.devices)]
             prepared = prepare_devices(store, names)
 
-            async def trust() -> None:
-                limit = asyncio.Semaphore(50)
-
-                async def one(p: Any) -> None:
-                    async with limit:
-                        key = await fetch_host_key(p.target.name, p.target.host, p.target.port, 15)
-                    with store.session() as session:
-                        store_host_key(session, p.device_id, key)
-
-                await asyncio.gather(*(one(p) for p in prepared))
-
-            asyncio.run(trust())
+            trust_keys(store, prepared)
             rows = []
             execution = submit(
                 store, "create-vlan", names, {"device": names[0], "vid": VID, "name": NAME}, requested_by="bench"

@@ -84,10 +84,10 @@ def start_lab(tmp: Path, devices: int, *, delayed_ack: bool = False) -> tuple[su
     raise SystemExit("the lab did not get ready within 120 s")
 
 
-def run_nornir(tmp: Path, targets: list[Any], workers: int) -> tuple[float, int]:
+def nornir_for(tmp: Path, targets: list[Any], workers: int) -> Any:
+    """nornir with the threaded runner over the lab devices (cisco_ios, with their enable secret)."""
     import yaml
     from nornir import InitNornir
-    from nornir_netmiko.tasks import netmiko_send_command
 
     hosts = {
         t.name: {
@@ -101,11 +101,34 @@ def run_nornir(tmp: Path, targets: list[Any], workers: int) -> tuple[float, int]
         for t in targets
     }
     (tmp / "hosts.yaml").write_text(yaml.safe_dump(hosts))
-    nr = InitNornir(
+    return InitNornir(
         runner={"plugin": "threaded", "options": {"num_workers": workers}},
         inventory={"plugin": "SimpleInventory", "options": {"host_file": str(tmp / "hosts.yaml")}},
         logging={"enabled": False},
     )
+
+
+def trust_keys(store: Any, prepared: list[Any]) -> None:
+    """Trust every device's host key once, as a first connection would (TOFU)."""
+
+    async def trust() -> None:
+        limit = asyncio.Semaphore(50)
+
+        async def one(p: Any) -> None:
+            async with limit:
+                key = await fetch_host_key(p.target.name, p.target.host, p.target.port, 15)
+            with store.session() as session:
+                store_host_key(session, p.device_id, key)
+
+        await asyncio.gather(*(one(p) for p in prepared))
+
+    asyncio.run(trust())
+
+
+def run_nornir(tmp: Path, targets: list[Any], workers: int) -> tuple[float, int]:
+    from nornir_netmiko.tasks import netmiko_send_command
+
+    nr = nornir_for(tmp, targets, workers)
     started = time.perf_counter()
     result = nr.run(task=netmiko_send_command, command_string="show running-config", enable=True)
     elapsed = time.perf_counter() - started
@@ -151,19 +174,8 @@ def main() -> None:
             names = [p.target.name for p in prepared]
 
             # Trust on first use, once: later sessions check the stored key inside the client.
-            async def trust() -> None:
-                limit = asyncio.Semaphore(50)
-
-                async def one(p: Any) -> None:
-                    async with limit:
-                        key = await fetch_host_key(p.target.name, p.target.host, p.target.port, 15)
-                    with store.session() as session:
-                        store_host_key(session, p.device_id, key)
-
-                await asyncio.gather(*(one(p) for p in prepared))
-
             t0 = time.perf_counter()
-            asyncio.run(trust())
+            trust_keys(store, prepared)
             trust_s = time.perf_counter() - t0
 
             rows: list[tuple[str, float, int, float, float]] = []

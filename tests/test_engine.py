@@ -14,10 +14,11 @@ from catalog import models as m
 from catalog.context import InputError
 from catalog.models.choices import ExecutionStatus, StepStatus
 from catalog.store import Store
-from catalog.sync import LIBRARY_DIR, import_catalog
+from catalog.sync import import_catalog
 from drivers.connect import connect
 from nettui.engine.runner import ExecutionError, run_execution, submit
 from nettui.lab import LabThread, run_lab_in_thread
+from tests.lab_store import seed_lab_store
 
 pytestmark = pytest.mark.slow
 
@@ -32,37 +33,8 @@ def lab() -> Iterator[LabThread]:
 
 @pytest.fixture
 def engine_store(sqlite_store: Store, lab: LabThread, monkeypatch: pytest.MonkeyPatch) -> Store:
-    monkeypatch.setenv("ENG_USER", "admin")
-    monkeypatch.setenv("ENG_PASSWORD", "eng-pw")
-    monkeypatch.setenv("ENG_ENABLE", "eng-en")
-    import_catalog(sqlite_store, [LIBRARY_DIR])
+    seed_lab_store(sqlite_store, lab, monkeypatch, password="eng-pw", enable_secret="eng-en")
     with sqlite_store.session() as session:
-        group = m.SecretsGroup(
-            name="lab",
-            entries=[
-                m.SecretsGroupEntry(name="username", backend="env", reference="ENG_USER"),
-                m.SecretsGroupEntry(name="password", backend="env", reference="ENG_PASSWORD"),
-                m.SecretsGroupEntry(name="enable_secret", backend="env", reference="ENG_ENABLE"),
-            ],
-        )
-        site = m.Location(name="Lab", slug="lab")
-        for device in lab.devices:
-            platform = session.scalars(
-                select(m.Platform).where(m.Platform.network_driver == device.platform_name)
-            ).first()
-            assert platform is not None and platform.manufacturer is not None
-            session.add(
-                m.Device(
-                    name=device.name,
-                    host=device.host,
-                    ssh_port=device.port,
-                    platform=platform,
-                    manufacturer=platform.manufacturer,
-                    location=site,
-                    secrets_group=group,
-                )
-            )
-        session.add(m.User(username="ops", role="operator"))
         session.add(m.User(username="watcher", role="viewer"))
     return sqlite_store
 

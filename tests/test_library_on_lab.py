@@ -29,6 +29,7 @@ from catalog.sync import LIBRARY_DIR, import_catalog
 from drivers.connect import connect
 from nettui.engine.runner import run_execution, submit
 from nettui.lab import LabThread, run_lab_in_thread
+from tests.lab_store import seed_lab_store
 
 pytestmark = pytest.mark.slow
 
@@ -70,42 +71,9 @@ def lab() -> Iterator[LabThread]:
 
 @pytest.fixture
 def store(sqlite_store: Store, lab: LabThread, monkeypatch: pytest.MonkeyPatch) -> Store:
-    monkeypatch.setenv("LIB_USER", "admin")
-    monkeypatch.setenv("LIB_PASSWORD", "lib-pw")
-    monkeypatch.setenv("LIB_ENABLE", "lib-en")
-    import_catalog(sqlite_store, [LIBRARY_DIR])
-    with sqlite_store.session() as session:
-        group = m.SecretsGroup(
-            name="lab",
-            entries=[
-                m.SecretsGroupEntry(name="username", backend="env", reference="LIB_USER"),
-                m.SecretsGroupEntry(name="password", backend="env", reference="LIB_PASSWORD"),
-                m.SecretsGroupEntry(name="enable_secret", backend="env", reference="LIB_ENABLE"),
-            ],
-        )
-        site = m.Location(name="Lab", slug="lab")
-        for device in lab.devices:
-            platform = session.scalars(
-                select(m.Platform).where(m.Platform.network_driver == device.platform_name)
-            ).first()
-            assert platform is not None and platform.manufacturer is not None
-            row = m.Device(
-                name=device.name,
-                host=device.host,
-                ssh_port=device.port,
-                platform=platform,
-                manufacturer=platform.manufacturer,
-                location=site,
-                secrets_group=group,
-            )
-            session.add(row)
-            for name, mode, address in INVENTORY_INTERFACES.get(device.platform_name, []):
-                interface = m.Interface(device=row, name=name, mode=mode)
-                session.add(interface)
-                if address:
-                    session.add(m.IPAddress(address=address, interface=interface))
-        session.add(m.User(username="ops", role="operator"))
-    return sqlite_store
+    return seed_lab_store(
+        sqlite_store, lab, monkeypatch, password="lib-pw", enable_secret="lib-en", interfaces=INVENTORY_INTERFACES
+    )
 
 
 def _intended(task: str, platform: str) -> dict[str, Any]:
