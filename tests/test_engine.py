@@ -478,3 +478,37 @@ def test_validation_by_schema_and_by_device_command(lab: LabThread, engine_store
     second = submit(engine_store, "probe", [name], {"other": 1}, requested_by="ops")
     assert asyncio.run(run_execution(engine_store, second)) == ExecutionStatus.FAILED
     assert _steps(engine_store, second)[0].error_message == "no flag"
+
+
+def test_approval_timeout_and_wait_until(lab: LabThread, engine_store: Store, tmp_path: Path) -> None:
+    import time
+    from datetime import UTC, datetime, timedelta
+
+    from nettui.engine.service import serve
+
+    _workflow(
+        engine_store,
+        tmp_path,
+        "  - name: Approve\n    step_type: approval\n    config: {timeout: 1s}\n",
+    )
+    name = lab.devices[0].name
+    execution = submit(engine_store, "probe", [name], {}, requested_by="ops")
+    assert asyncio.run(run_execution(engine_store, execution)) == ExecutionStatus.AWAITING_APPROVAL
+    asyncio.run(serve(engine_store, once=True))  # not yet due
+    assert _status(engine_store, execution) == ExecutionStatus.AWAITING_APPROVAL
+    time.sleep(1.2)
+    asyncio.run(serve(engine_store, once=True))
+    assert _status(engine_store, execution) == ExecutionStatus.CANCELLED
+    (row,) = _steps(engine_store, execution)
+    assert row.status == StepStatus.FAILED and row.error_message == "approval timed out"
+
+    until = (datetime.now(UTC) + timedelta(seconds=1)).isoformat()
+    (tmp_path / "wait.yaml").write_text(
+        "kind: workflow\nslug: wait-until\nname: Wait until\nsteps:\n"
+        f"  - name: Hold\n    step_type: wait\n    config: {{until: '{until}'}}\n"
+    )
+    import_catalog(engine_store, [tmp_path / "wait.yaml"])
+    waiting = submit(engine_store, "wait-until", [name], {}, requested_by="ops")
+    assert asyncio.run(run_execution(engine_store, waiting)) == ExecutionStatus.COMPLETED
+    (hold,) = _steps(engine_store, waiting)
+    assert hold.completed_at is not None and hold.completed_at >= datetime.fromisoformat(until)

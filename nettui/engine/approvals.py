@@ -117,3 +117,32 @@ def cancel(store: Store, execution_id: int, actor: str, *, reason: str = "") -> 
             raise ExecutionError(f"execution {execution_id} is {execution.status.value}: nothing to cancel")
         record_event(session, execution_id, "cancel_requested", reason, user.id)
         return ExecutionStatus.RUNNING
+
+
+def expire_approvals(store: Store) -> list[int]:
+    """Reject the executions whose approval step timed out; their ids."""
+    from datetime import datetime
+
+    now = m.utcnow()
+    expired = []
+    with store.session() as session:
+        for execution in awaiting_approval(session):
+            deadline = execution.context.get("approval_deadline")
+            if not deadline or datetime.fromisoformat(deadline) > now:
+                continue
+            result: Any = session.execute(
+                update(m.Execution)
+                .where(m.Execution.id == execution.id, m.Execution.status == ExecutionStatus.AWAITING_APPROVAL)
+                .values(status=ExecutionStatus.CANCELLED, completed_at=now)
+            )
+            if result.rowcount != 1:
+                continue
+            execution.context = {**execution.context, "rejected": True}
+            session.execute(
+                update(m.ExecutionStep)
+                .where(m.ExecutionStep.execution_id == execution.id, m.ExecutionStep.status == StepStatus.PENDING)
+                .values(status=StepStatus.FAILED, completed_at=now, error_message="approval timed out")
+            )
+            record_event(session, execution.id, "rejected", "approval timed out")
+            expired.append(execution.id)
+    return expired

@@ -14,6 +14,7 @@ import re
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -140,6 +141,18 @@ def _duration(text: Any) -> float:
         raise ExecutionError(f"bad duration {text!r}", hint="write 30s, 5m, 2h or 1d")
     value, unit = float(found.group(1)), found.group(2) or "s"
     return value * {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit]
+
+
+def _until(value: Any, context: dict[str, Any], where: str) -> datetime:
+    """A wait's ``until``: an ISO time (a template allowed), naive meaning UTC."""
+    text = _resolve_mapping(value, context, f"step '{where}' until")
+    try:
+        when = datetime.fromisoformat(str(text))
+    except ValueError:
+        raise ExecutionError(
+            f"bad time {text!r} in step '{where}'", hint="ISO 8601, e.g. 2026-12-01T02:00:00Z"
+        ) from None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def _resolve_mapping(mapping: Any, context: dict[str, Any], where: str) -> Any:
@@ -375,7 +388,11 @@ class Runner:
                 logs.append(f"notify {step.config.get('to', 'log')}: {subject}")
                 self.on_event(f"notification: {subject}")
             elif step.step_type == StepType.WAIT:
-                seconds = min(_duration(step.config.get("duration", "0s")), MAX_WAIT_S)
+                if step.config.get("until"):
+                    until = _until(step.config["until"], context, step.name)
+                    seconds = min(max(0.0, (until - m.utcnow()).total_seconds()), MAX_WAIT_S)
+                else:
+                    seconds = min(_duration(step.config.get("duration", "0s")), MAX_WAIT_S)
                 logs.append(f"waiting {seconds:g} s")
                 await self._wait(seconds)
             if step.output_mapping:
@@ -625,6 +642,9 @@ class Runner:
             context = dict(execution.context)
             context["devices"] = _device_outputs(devices)
             context["paused_at"] = step.order
+            if step.config.get("timeout"):
+                deadline = m.utcnow() + timedelta(seconds=_duration(step.config["timeout"]))
+                context["approval_deadline"] = deadline.isoformat()
             execution.context = context
             execution.status = ExecutionStatus.AWAITING_APPROVAL
             session.add(

@@ -19,6 +19,7 @@ from sqlalchemy import delete, select, update
 from catalog import models as m
 from catalog.models.choices import ExecutionStatus, StepStatus
 from catalog.store import Store
+from nettui.engine.approvals import expire_approvals
 from nettui.engine.runner import RUNNABLE, record_event, run_execution
 
 INTERRUPTED = "interrupted: engine stopped"
@@ -102,8 +103,11 @@ async def serve(
     synced = 0.0
     loop = asyncio.get_running_loop()
     while not stop.is_set():
-        if scheduler is not None and loop.time() - synced >= sync_every_s:
-            await asyncio.to_thread(scheduler.sync)  # schedules added or changed since
+        if loop.time() - synced >= sync_every_s:
+            if scheduler is not None:
+                await asyncio.to_thread(scheduler.sync)  # schedules added or changed since
+            for execution_id in await asyncio.to_thread(expire_approvals, store):
+                say(f"execution {execution_id}: approval timed out")
             synced = loop.time()
         for done in [i for i, t in running.items() if t.done()]:
             running.pop(done)
