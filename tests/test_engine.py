@@ -512,3 +512,62 @@ def test_approval_timeout_and_wait_until(lab: LabThread, engine_store: Store, tm
     assert asyncio.run(run_execution(engine_store, waiting)) == ExecutionStatus.COMPLETED
     (hold,) = _steps(engine_store, waiting)
     assert hold.completed_at is not None and hold.completed_at >= datetime.fromisoformat(until)
+
+
+def test_webhook_notifications(
+    lab: LabThread, engine_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    received: list[tuple[str, str, dict[str, object]]] = []
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length", "0"))
+            received.append((self.path, self.headers.get("Authorization", ""), json.loads(self.rfile.read(length))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("HOOK_TOKEN", "hook-token-123")
+    with engine_store.session() as session:
+        session.add(
+            m.ProviderConfig(
+                provider=m.Provider(name="http_api", driver_class="drivers.http_provider:HttpApiProvider"),
+                name="chatops",
+                settings={"base_url": f"http://127.0.0.1:{server.server_address[1]}", "retries": 0},
+                credentials=m.SecretsGroup(
+                    name="chatops-token",
+                    entries=[m.SecretsGroupEntry(name="token", backend="env", reference="HOOK_TOKEN")],
+                ),
+            )
+        )
+    _workflow(
+        engine_store,
+        tmp_path,
+        "  - name: Tell\n    step_type: notification\n"
+        "    config: {webhook: chatops, path: /hooks/net, subject: 'done on {{ inputs.flag }}'}\n"
+        "  - name: Must tell\n    step_type: notification\n"
+        "    config: {webhook: chatops, path: /hooks/net, required: true, body: {text: '{{ inputs.flag }}'}}\n",
+    )
+    name = lab.devices[0].name
+    first = submit(engine_store, "probe", [name], {"flag": True}, requested_by="ops")
+    assert asyncio.run(run_execution(engine_store, first)) == ExecutionStatus.COMPLETED
+    assert received == [
+        ("/hooks/net", "Bearer hook-token-123", {"subject": "done on True"}),
+        ("/hooks/net", "Bearer hook-token-123", {"text": True}),
+    ]
+    server.shutdown()
+    server.server_close()
+    second = submit(engine_store, "probe", [name], {}, requested_by="ops")
+    assert asyncio.run(run_execution(engine_store, second)) == ExecutionStatus.FAILED
+    tell, must = _steps(engine_store, second)
+    assert tell.status == StepStatus.COMPLETED and "webhook chatops: not delivered" in tell.logs
+    assert must.status == StepStatus.FAILED
+    assert "hook-token-123" not in tell.logs + must.logs + must.error_message

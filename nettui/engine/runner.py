@@ -384,9 +384,7 @@ class Runner:
                 else:
                     logs.append("true")
             elif step.step_type == StepType.NOTIFICATION:
-                subject = render_template(str(step.config.get("subject", step.name)), context, where=step.name)
-                logs.append(f"notify {step.config.get('to', 'log')}: {subject}")
-                self.on_event(f"notification: {subject}")
+                await self._notify(step, context, logs)
             elif step.step_type == StepType.WAIT:
                 if step.config.get("until"):
                     until = _until(step.config["until"], context, step.name)
@@ -412,6 +410,39 @@ class Runner:
         except (NettuiError, RenderError, InputError, NoImplementationError) as exc:
             await asyncio.to_thread(self._end_row, row_id, StepStatus.FAILED, exc.render(), logs=logs)
             return _StepResult(ok=False, error=exc.what if exc.what == CANCELLED else exc.render())
+
+    async def _notify(self, step: m.WorkflowStep, context: dict[str, Any], logs: list[str]) -> None:
+        """Log the subject; with ``webhook`` (a ProviderConfig name) also POST it there. A failed
+        notification is logged and fails nothing, unless the step says ``required: true``."""
+        config = step.config
+        subject = render_template(str(config.get("subject", step.name)), context, where=step.name)
+        logs.append(f"notify {config.get('to', 'log')}: {subject}")
+        self.on_event(f"notification: {subject}")
+        webhook = config.get("webhook")
+        if not webhook:
+            return
+        try:
+            await self._post_webhook(str(webhook), config, subject, context)
+            logs.append(f"webhook {webhook}: delivered")
+        except NettuiError as exc:
+            logs.append(f"webhook {webhook}: not delivered: {exc.what}")
+            if config.get("required"):
+                raise
+
+    async def _post_webhook(self, name: str, config: dict[str, Any], subject: str, context: dict[str, Any]) -> None:
+        from drivers.http_provider import HttpApiProvider
+
+        def load() -> HttpApiProvider:
+            with self.store.read_session() as session:
+                found = session.scalars(select(m.ProviderConfig).where(m.ProviderConfig.name == name)).one_or_none()
+                if found is None:
+                    raise ExecutionError(f"no provider config '{name}' for the webhook")
+                return HttpApiProvider.from_config(found)  # resolves its secrets now, in the session
+
+        provider = await asyncio.to_thread(load)
+        body = _resolve_mapping(config.get("body", {"subject": subject}), context, "webhook body")
+        async with provider:
+            await provider.request(str(config.get("method", "POST")), str(config.get("path", "/")), json=body)
 
     async def _validate(
         self, step: m.WorkflowStep, device: _Device | None, context: dict[str, Any], logs: list[str]
