@@ -571,3 +571,83 @@ def test_webhook_notifications(
     assert tell.status == StepStatus.COMPLETED and "webhook chatops: not delivered" in tell.logs
     assert must.status == StepStatus.FAILED
     assert "hook-token-123" not in tell.logs + must.logs + must.error_message
+
+
+class _SmtpSink:
+    """A minimal SMTP server on 127.0.0.1 that keeps what it is sent (tests only)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.messages: list[tuple[list[str], str]] = []
+        self.loop = asyncio.new_event_loop()
+        ready = threading.Event()
+
+        async def start() -> None:
+            self.server = await asyncio.start_server(self._client, "127.0.0.1", 0)
+            self.port = self.server.sockets[0].getsockname()[1]
+            ready.set()
+
+        self.thread = threading.Thread(target=lambda: (self.loop.run_until_complete(start()), self.loop.run_forever()))
+        self.thread.daemon = True
+        self.thread.start()
+        ready.wait(10)
+
+    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"220 sink ESMTP\r\n")
+        recipients: list[str] = []
+        while line := await reader.readline():
+            verb = line.decode().strip().upper()
+            if verb.startswith(("EHLO", "HELO")):
+                writer.write(b"250 sink\r\n")
+            elif verb.startswith("MAIL FROM"):
+                writer.write(b"250 ok\r\n")
+            elif verb.startswith("RCPT TO"):
+                recipients.append(line.decode().split(":", 1)[1].strip().strip("<>"))
+                writer.write(b"250 ok\r\n")
+            elif verb == "DATA":
+                writer.write(b"354 go on\r\n")
+                await writer.drain()
+                data = await reader.readuntil(b"\r\n.\r\n")
+                self.messages.append((recipients, data.decode()))
+                writer.write(b"250 queued\r\n")
+            elif verb == "QUIT":
+                writer.write(b"221 bye\r\n")
+                await writer.drain()
+                break
+            else:
+                writer.write(b"250 ok\r\n")
+            await writer.drain()
+        writer.close()
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+
+
+def test_email_notifications(lab: LabThread, engine_store: Store, tmp_path: Path) -> None:
+    sink = _SmtpSink()
+    try:
+        with engine_store.session() as session:
+            session.add(
+                m.ProviderConfig(
+                    provider=m.Provider(name="smtp", driver_class="smtplib:SMTP"),
+                    name="mail",
+                    settings={"host": "127.0.0.1", "port": sink.port, "sender": "nettui@example.net"},
+                )
+            )
+        _workflow(
+            engine_store,
+            tmp_path,
+            "  - name: Mail\n    step_type: notification\n"
+            "    config: {email: [noc@example.net], smtp: mail, subject: 'flag is {{ inputs.flag }}', "
+            "body: 'details: {{ inputs.flag }}'}\n",
+        )
+        execution = submit(engine_store, "probe", [lab.devices[0].name], {"flag": True}, requested_by="ops")
+        assert asyncio.run(run_execution(engine_store, execution)) == ExecutionStatus.COMPLETED
+        ((recipients, data),) = sink.messages
+        assert recipients == ["noc@example.net"]
+        assert "Subject: flag is True" in data and "details: True" in data and "From: nettui@example.net" in data
+        (row,) = _steps(engine_store, execution)
+        assert "email via mail: delivered" in row.logs
+    finally:
+        sink.stop()

@@ -12,7 +12,7 @@ import asyncio
 import os
 import re
 import socket
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -418,16 +418,23 @@ class Runner:
         subject = render_template(str(config.get("subject", step.name)), context, where=step.name)
         logs.append(f"notify {config.get('to', 'log')}: {subject}")
         self.on_event(f"notification: {subject}")
-        webhook = config.get("webhook")
-        if not webhook:
-            return
-        try:
-            await self._post_webhook(str(webhook), config, subject, context)
-            logs.append(f"webhook {webhook}: delivered")
-        except NettuiError as exc:
-            logs.append(f"webhook {webhook}: not delivered: {exc.what}")
-            if config.get("required"):
-                raise
+        deliveries: list[tuple[str, Callable[[], Awaitable[None]]]] = []
+        if config.get("webhook"):
+            name = str(config["webhook"])
+            deliveries.append((f"webhook {name}", lambda: self._post_webhook(name, config, subject, context)))
+        if config.get("email"):
+            deliveries.append(
+                (f"email via {config.get('smtp', 'smtp')}", lambda: self._send_email(config, subject, context))
+            )
+        for label, deliver in deliveries:
+            try:
+                await deliver()
+                logs.append(f"{label}: delivered")
+            except (NettuiError, OSError) as exc:
+                what = exc.what if isinstance(exc, NettuiError) else f"{type(exc).__name__}: {exc}"
+                logs.append(f"{label}: not delivered: {what}")
+                if config.get("required"):
+                    raise ExecutionError(f"{label}: not delivered: {what}") from None
 
     async def _post_webhook(self, name: str, config: dict[str, Any], subject: str, context: dict[str, Any]) -> None:
         from drivers.http_provider import HttpApiProvider
@@ -443,6 +450,40 @@ class Runner:
         body = _resolve_mapping(config.get("body", {"subject": subject}), context, "webhook body")
         async with provider:
             await provider.request(str(config.get("method", "POST")), str(config.get("path", "/")), json=body)
+
+    async def _send_email(self, config: dict[str, Any], subject: str, context: dict[str, Any]) -> None:
+        """Mail ``subject`` (and ``body``) to ``email`` through the SMTP server a ProviderConfig
+        describes (settings host, port, sender, starttls; optional username/password entries)."""
+        import smtplib
+        from email.message import EmailMessage
+
+        from catalog.secrets import resolve_group
+
+        name = str(config.get("smtp", "smtp"))
+
+        def send() -> None:
+            with self.store.read_session() as session:
+                found = session.scalars(select(m.ProviderConfig).where(m.ProviderConfig.name == name)).one_or_none()
+                if found is None:
+                    raise ExecutionError(f"no provider config '{name}' for email")
+                settings = dict(found.settings)
+                secrets = resolve_group(found.credentials) if found.credentials else {}
+            recipients = config["email"] if isinstance(config["email"], list) else [config["email"]]
+            message = EmailMessage()
+            message["Subject"] = subject
+            message["From"] = str(settings.get("sender", "nettui@localhost"))
+            message["To"] = ", ".join(map(str, recipients))
+            message.set_content(render_template(str(config.get("body", subject)), context, where="email body"))
+            with smtplib.SMTP(
+                str(settings.get("host", "127.0.0.1")), int(settings.get("port", 25)), timeout=10
+            ) as smtp:
+                if settings.get("starttls"):
+                    smtp.starttls()
+                if "username" in secrets and "password" in secrets:
+                    smtp.login(secrets["username"].reveal(), secrets["password"].reveal())
+                smtp.send_message(message)
+
+        await asyncio.to_thread(send)
 
     async def _validate(
         self, step: m.WorkflowStep, device: _Device | None, context: dict[str, Any], logs: list[str]
