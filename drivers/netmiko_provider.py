@@ -23,7 +23,7 @@ from drivers.errors import (
 )
 from drivers.platforms import profile_for
 from drivers.redaction import redact, register
-from drivers.trust import KnownHostsFile
+from drivers.trust import known_hosts_file
 
 HOST_KEY_MISMATCH = "HOST_KEY_MISMATCH"
 _T = TypeVar("_T")
@@ -42,7 +42,6 @@ class NetmikoProvider(CliProviderBase):
         # The default pool has min(32, CPUs + 4) threads: too few for a fan-out over many devices.
         self.executor = executor
         self._conn: Any = None
-        self._known_hosts = KnownHostsFile(None)
 
     async def _call(self, function: Callable[..., _T], *args: Any) -> _T:
         return await asyncio.get_running_loop().run_in_executor(self.executor, function, *args)
@@ -66,8 +65,8 @@ class NetmikoProvider(CliProviderBase):
         t = self.target
         creds = t.credentials
         register(s.reveal() for s in (creds.password, creds.enable_secret) if s is not None)
-        self._known_hosts = KnownHostsFile(t.known_hosts_line)
-        strict = self._known_hosts.path is not None
+        known_hosts = known_hosts_file(t.known_hosts_line)
+        strict = known_hosts is not None
         try:
             self._conn = ConnectHandler(
                 device_type=self.profile.netmiko_device_type,
@@ -79,7 +78,7 @@ class NetmikoProvider(CliProviderBase):
                 ssh_strict=strict,
                 system_host_keys=False,
                 alt_host_keys=strict,
-                alt_key_file=self._known_hosts.path or "",
+                alt_key_file=known_hosts or "",
                 use_keys=False,
                 allow_agent=False,
                 conn_timeout=t.timeout,
@@ -100,9 +99,6 @@ class NetmikoProvider(CliProviderBase):
             raise DeviceUnreachable(t.name, f"no SSH session to {t.host}:{t.port}: {_first_line(text)}") from None
         except (OSError, EOFError) as exc:
             raise DeviceUnreachable(t.name, f"no SSH session to {t.host}:{t.port}: {exc}") from None
-        finally:
-            if self._conn is None:
-                self._known_hosts.remove()
         if creds.enable_secret and self.profile.network_driver != "juniper_junos":
             try:
                 self._conn.enable()
@@ -122,7 +118,6 @@ class NetmikoProvider(CliProviderBase):
             with contextlib.suppress(OSError, EOFError):
                 self._conn.disconnect()
             self._conn = None
-        self._known_hosts.remove()
 
     def _require(self) -> Any:
         if self._conn is None:

@@ -22,7 +22,7 @@ from drivers.errors import (
 from drivers.netmiko_provider import HOST_KEY_MISMATCH, HostKeyMismatch, _first_line
 from drivers.platforms import profile_for
 from drivers.redaction import register
-from drivers.trust import KnownHostsFile
+from drivers.trust import known_hosts_file
 
 _DEFAULT_MODE = {"juniper_junos": "exec"}
 # libscrapli's DEBUG lines spell out what it types, the enable secret included: never below INFO.
@@ -63,7 +63,6 @@ class ScrapliProvider(CliProviderBase):
         self.target = target
         self.profile = profile_for(target.network_driver)
         self._cli: Any = None
-        self._known_hosts = KnownHostsFile(None)
 
     async def __aenter__(self) -> ScrapliProvider:
         await self.open()
@@ -86,7 +85,6 @@ class ScrapliProvider(CliProviderBase):
         t = self.target
         creds = t.credentials
         register(s.reveal() for s in (creds.password, creds.enable_secret) if s is not None)
-        self._known_hosts = KnownHostsFile(t.known_hosts_line)
         lookups = [LookupKeyValue("enable", creds.enable_secret.reveal())] if creds.enable_secret else []
         cli = Cli(
             host=t.host,
@@ -98,13 +96,12 @@ class ScrapliProvider(CliProviderBase):
                 lookups=lookups,
             ),
             session_options=SessionOptions(operation_timeout_s=max(1, round(t.timeout))),
-            transport_options=TransportSsh2Options(known_hosts_path=self._known_hosts.path),
+            transport_options=TransportSsh2Options(known_hosts_path=known_hosts_file(t.known_hosts_line)),
         )
         try:
             opened = await cli.open_async()
         except ScrapliException as exc:
             await _discard(cli)
-            self._known_hosts.remove()
             raise _open_error(t, str(exc)) from None
         self._cli = cli
         if self.profile.network_driver != "juniper_junos":
@@ -133,7 +130,6 @@ class ScrapliProvider(CliProviderBase):
         if self._cli is not None:
             await _discard(self._cli)
             self._cli = None
-        self._known_hosts.remove()
 
     def _require(self) -> Any:
         if self._cli is None:

@@ -7,9 +7,11 @@ that key, strict checking on), so the key that is verified is the key of the ses
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import atexit
 import os
+import shutil
 import tempfile
+import threading
 from dataclasses import dataclass
 
 import asyncssh
@@ -73,18 +75,27 @@ def changed_key_error(device: str, trusted: HostKey, presented: HostKey) -> Host
     )
 
 
-class KnownHostsFile:
-    """A private known_hosts file holding one trusted key, for the life of one connection."""
+_KNOWN_HOSTS_DIR: list[str] = []
+_KNOWN_HOSTS_FILES: dict[str, str] = {}
+_KNOWN_HOSTS_LOCK = threading.Lock()
 
-    def __init__(self, line: str | None) -> None:
-        self.path: str | None = None
-        if line is not None:
-            fd, self.path = tempfile.mkstemp(prefix="nettui-known-hosts-")
-            with os.fdopen(fd, "w") as handle:
-                handle.write(line + "\n")
 
-    def remove(self) -> None:
-        if self.path is not None:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(self.path)
-            self.path = None
+def known_hosts_file(line: str | None) -> str | None:
+    """A private known_hosts file holding exactly one trusted key line, written once per
+    process and reused by every session to that device (a file per session cost about 2 ms
+    of blocking I/O each). The folder is mode 0700 and goes away when the process ends."""
+    if line is None:
+        return None
+    with _KNOWN_HOSTS_LOCK:
+        path = _KNOWN_HOSTS_FILES.get(line)
+        if path is not None and os.path.exists(path):
+            return path
+        if not _KNOWN_HOSTS_DIR:
+            folder = tempfile.mkdtemp(prefix="nettui-known-hosts-")
+            _KNOWN_HOSTS_DIR.append(folder)
+            atexit.register(shutil.rmtree, folder, True)
+        fd, path = tempfile.mkstemp(dir=_KNOWN_HOSTS_DIR[0], suffix=".known_hosts")
+        with os.fdopen(fd, "w") as handle:
+            handle.write(line + "\n")
+        _KNOWN_HOSTS_FILES[line] = path
+        return path
