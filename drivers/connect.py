@@ -161,14 +161,57 @@ def _remember_key(store: Store, device_id: int, key: HostKey) -> None:
             store_host_key(session, device_id, key)
 
 
+@dataclass(frozen=True)
+class DriverChoice:
+    driver: str
+    timeout: float | None
+    retries: int | None
+    reason: str
+
+
+def choose_driver(store: Store, name: str) -> DriverChoice:
+    """The SSH driver for a device by provider selection (drivers.selection): the most specific
+    enabled ProviderConfig of a netmiko or scrapli provider that fits it, with its ``timeout``
+    and ``retries`` settings; else netmiko."""
+    from drivers.selection import select_provider
+
+    with store.session() as session:  # selection may create the built-in provider's row
+        device = session.scalars(
+            select(m.Device).where(m.Device.name == name).options(selectinload(m.Device.platform))
+        ).one_or_none()
+        if device is None:
+            raise NotFoundError(f"no device '{name}'", hint="`nettui inventory list` lists them")
+        chosen = select_provider(session, device)
+        driver = chosen.provider.name if chosen.provider.name in PROVIDERS else "netmiko"
+        settings = chosen.config.settings if chosen.config is not None else {}
+        timeout = float(settings["timeout"]) if "timeout" in settings else None
+        retries = int(settings["retries"]) if "retries" in settings else None
+        return DriverChoice(driver, timeout, retries, chosen.reason)
+
+
 async def connect(
-    store: Store, name: str, driver: str = "netmiko", *, timeout: float = DEFAULT_TIMEOUT_S, retries: int = 0
+    store: Store,
+    name: str,
+    driver: str | None = "netmiko",
+    *,
+    timeout: float | None = None,
+    retries: int | None = None,
 ) -> Provider:
-    """Open a session to the device called ``name``: ``async with await connect(...) as dev:``."""
+    """Open a session to the device called ``name``: ``async with await connect(...) as dev:``.
+
+    ``driver=None`` chooses by provider selection, whose config also supplies the timeout and
+    retries that are not given here."""
+    if driver is None:
+        choice = await asyncio.to_thread(choose_driver, store, name)
+        driver = choice.driver
+        timeout = timeout if timeout is not None else choice.timeout
+        retries = retries if retries is not None else choice.retries
     if driver not in PROVIDERS:
         raise NettuiError(f"unknown driver {driver!r}", hint=f"use one of: {', '.join(PROVIDERS)}")
-    (prepared,) = await asyncio.to_thread(prepare_devices, store, [name], timeout=timeout)
-    return await open_session(store, prepared, driver, retries=retries)
+    (prepared,) = await asyncio.to_thread(
+        prepare_devices, store, [name], timeout=timeout if timeout is not None else DEFAULT_TIMEOUT_S
+    )
+    return await open_session(store, prepared, driver, retries=retries or 0)
 
 
 async def trust_current_key(

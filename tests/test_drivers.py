@@ -274,3 +274,34 @@ def test_device_commands(lab: LabThread, lab_store: Store) -> None:
     assert missing.exit_code == 1 and "no device 'ghost'" in missing.stderr
     for result in (ran, config, rejected):
         assert PASSWORD not in result.output and ENABLE not in result.output
+
+
+def test_the_driver_and_its_settings_come_from_provider_selection(lab: LabThread, lab_store: Store) -> None:
+    import json
+
+    from drivers.connect import choose_driver
+
+    name = _device(lab, "juniper_junos", 1)
+    assert choose_driver(lab_store, name).driver == "netmiko"  # nothing configured: the default
+    from sqlalchemy import select
+
+    with lab_store.session() as session:
+        device = session.scalars(select(m.Device).where(m.Device.name == name)).one()
+        tag = m.Tag(name="edge", slug="edge")
+        device.tags.append(tag)
+        session.add(
+            m.ProviderConfig(
+                provider=m.Provider(name="scrapli", driver_class="drivers.scrapli_provider:ScrapliProvider"),
+                name="edge via scrapli",
+                settings={"timeout": 7, "retries": 2},
+                scope_tags=[tag],
+            )
+        )
+    choice = choose_driver(lab_store, name)
+    assert (choice.driver, choice.timeout, choice.retries) == ("scrapli", 7.0, 2)
+    assert "edge via scrapli" in choice.reason
+    ran = run_cli(lab_store, "device", "run", name, "show version", "--json")
+    assert ran.exit_code == 0, ran.output
+    assert json.loads(ran.stdout)["driver"] == "scrapli"
+    forced = run_cli(lab_store, "device", "run", name, "show version", "--json", "--driver", "netmiko")
+    assert json.loads(forced.stdout)["driver"] == "netmiko"

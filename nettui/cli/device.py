@@ -12,15 +12,20 @@ from nettui.cli.output import emit_json, emit_record, progress
 
 DRIVERS = ["netmiko", "scrapli"]
 driver_option = click.option(
-    "--driver", type=click.Choice(DRIVERS), default="netmiko", show_default=True, help="Client library to use."
+    "--driver",
+    type=click.Choice(DRIVERS),
+    default=None,
+    help="Client library (default: the device's provider config, else netmiko).",
 )
-timeout_option = click.option("--timeout", type=float, default=15.0, show_default=True, help="Seconds per step.")
+timeout_option = click.option(
+    "--timeout", type=float, default=None, help="Seconds per step (default: the provider config's, else 15)."
+)
 retries_option = click.option(
     "--retries",
     type=click.IntRange(0, 10),
-    default=1,
-    show_default=True,
-    help="Tries again to reach an unreachable device (never re-sends a command).",
+    default=None,
+    help="Tries again to reach an unreachable device, never re-sending a command "
+    "(default: the provider config's, else 0).",
 )
 
 
@@ -29,14 +34,18 @@ def group() -> None:
     """Talk to one device: run a command, read its facts or configuration, trust its host key."""
 
 
-async def _with_device(app: AppContext, name: str, driver: str, timeout: float, action: Any, retries: int = 1) -> Any:
+async def _with_device(
+    app: AppContext, name: str, driver: str | None, timeout: float | None, action: Any, retries: int | None = None
+) -> Any:
     from drivers.connect import connect
 
     provider = await connect(app.store(), name, driver, timeout=timeout, retries=retries)
     try:
-        return await action(provider)
+        value = await action(provider)
+        value_driver = provider.name
     finally:
         await provider.close()
+    return value, value_driver
 
 
 @group.command()
@@ -49,10 +58,17 @@ async def _with_device(app: AppContext, name: str, driver: str, timeout: float, 
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (output, and the parse with --parse).")
 @pass_app
 def run(
-    app: AppContext, name: str, command: str, driver: str, timeout: float, retries: int, parse: bool, as_json: bool
+    app: AppContext,
+    name: str,
+    command: str,
+    driver: str | None,
+    timeout: float | None,
+    retries: int | None,
+    parse: bool,
+    as_json: bool,
 ) -> None:
     """Run one show COMMAND on device NAME and print what it answers."""
-    result = asyncio.run(
+    result, used = asyncio.run(
         _with_device(app, name, driver, timeout, lambda p: p.send_command(command, parse=parse or as_json), retries)
     )
     if as_json:
@@ -60,7 +76,7 @@ def run(
             {
                 "device": name,
                 "command": command,
-                "driver": driver,
+                "driver": used,
                 "output": result.output,
                 "parsed": result.parsed,
                 "elapsed_s": round(result.elapsed, 3),
@@ -79,9 +95,11 @@ def run(
 @retries_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_app
-def facts(app: AppContext, name: str, driver: str, timeout: float, retries: int, as_json: bool) -> None:
+def facts(
+    app: AppContext, name: str, driver: str | None, timeout: float | None, retries: int | None, as_json: bool
+) -> None:
     """Hostname, model, serial, software version and uptime of device NAME, read live."""
-    found = asyncio.run(_with_device(app, name, driver, timeout, lambda p: p.get_facts(), retries))
+    found, _ = asyncio.run(_with_device(app, name, driver, timeout, lambda p: p.get_facts(), retries))
     if as_json:
         emit_json({"device": name, **found})
     else:
@@ -95,9 +113,11 @@ def facts(app: AppContext, name: str, driver: str, timeout: float, retries: int,
 @retries_option
 @click.option("--startup", is_flag=True, help="The startup configuration instead of the running one.")
 @pass_app
-def config(app: AppContext, name: str, driver: str, timeout: float, retries: int, startup: bool) -> None:
+def config(
+    app: AppContext, name: str, driver: str | None, timeout: float | None, retries: int | None, startup: bool
+) -> None:
     """Print the running (or startup) configuration of device NAME."""
-    text = asyncio.run(
+    text, _ = asyncio.run(
         _with_device(app, name, driver, timeout, lambda p: p.get_config("startup" if startup else "running"), retries)
     )
     click.echo(text)
@@ -108,12 +128,13 @@ def config(app: AppContext, name: str, driver: str, timeout: float, retries: int
 @timeout_option
 @click.option("--yes", is_flag=True, help="Accept the key the device presents now without asking.")
 @pass_app
-def trust(app: AppContext, name: str, timeout: float, yes: bool) -> None:
+def trust(app: AppContext, name: str, timeout: float | None, yes: bool) -> None:
     """Accept the SSH host key device NAME presents now (after a replacement or re-key)."""
     from drivers.connect import trust_current_key
     from drivers.trust import fetch_host_key
 
     store = app.store()
+    timeout = timeout or 15.0
     if not yes:
         from catalog.inventory import get_device
 
