@@ -47,7 +47,12 @@ def acting_user(app: AppContext, as_user: str | None) -> str:
 @click.option("--input", "assignments", multiple=True, metavar="KEY=VALUE", help="A workflow input (repeatable).")
 @click.option("--inputs", "inputs_file", type=click.Path(exists=True, path_type=Path), help="Inputs from YAML.")
 @click.option("--dry-run", is_flag=True, help="Render and check; change nothing.")
-@click.option("--driver", type=click.Choice(["netmiko", "scrapli"]), default="netmiko", show_default=True)
+@click.option(
+    "--driver",
+    type=click.Choice(["netmiko", "scrapli"]),
+    default=None,
+    help="Client library for every device (default: each device's provider config, else netmiko).",
+)
 @click.option("--as", "as_user", metavar="USER", help="Act as USER (admins only).")
 @click.option("--json", "as_json", is_flag=True, help="Print the execution as JSON at the end.")
 @pass_app
@@ -59,7 +64,7 @@ def group(
     assignments: tuple[str, ...],
     inputs_file: Path | None,
     dry_run: bool,
-    driver: str,
+    driver: str | None,
     as_user: str | None,
     as_json: bool,
 ) -> None:

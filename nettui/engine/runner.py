@@ -178,7 +178,7 @@ class Runner:
         store: Store,
         execution_id: int,
         *,
-        driver: str = "netmiko",
+        driver: str | None = None,
         concurrency: int = 20,
         on_event: Callable[[str], None] | None = None,
         lock_timeout: float = DEFAULT_LOCK_TIMEOUT_S,
