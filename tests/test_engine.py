@@ -651,3 +651,34 @@ def test_email_notifications(lab: LabThread, engine_store: Store, tmp_path: Path
         assert "email via mail: delivered" in row.logs
     finally:
         sink.stop()
+
+
+def test_python_hook_tasks_run_only_registered_hooks(
+    lab: LabThread, engine_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    monkeypatch.syspath_prepend(str(Path(__file__).parent / "hookplugin"))  # registers the test hooks
+    monkeypatch.delitem(sys.modules, "nettui_test_hooks", raising=False)
+    (tmp_path / "task.yaml").write_text(
+        "kind: task\nslug: hooked\nname: Hooked\nimplementations:\n"
+        "  - slug: hooked-ios\n    name: hooked ios\n    manufacturer: Cisco\n    platform: cisco_ios\n"
+        "    implementation_type: python_hook\n    action_config: {hook: echo, kwargs: {ticket: CHG-42}}\n"
+    )
+    (tmp_path / "wf.yaml").write_text(
+        "kind: workflow\nslug: hook-wf\nname: Hook wf\nsteps:\n  - name: Run\n    step_type: task\n    task: hooked\n"
+    )
+    import_catalog(engine_store, [tmp_path])
+    name = next(d.name for d in lab.devices if d.platform_name == "cisco_ios")
+    execution = submit(engine_store, "hook-wf", [name], {}, requested_by="ops")
+    assert asyncio.run(run_execution(engine_store, execution)) == ExecutionStatus.COMPLETED
+    (row,) = _steps(engine_store, execution)
+    assert row.outputs["result"]["kwargs"] == {"ticket": "CHG-42"}
+    assert row.outputs["result"]["device"]["name"] == name
+    with engine_store.session() as session:
+        impl = session.scalars(select(m.TaskImplementation).where(m.TaskImplementation.slug == "hooked-ios")).one()
+        impl.action_config = {"hook": "os:system"}
+    refused = submit(engine_store, "hook-wf", [name], {}, requested_by="ops")
+    assert asyncio.run(run_execution(engine_store, refused)) == ExecutionStatus.FAILED
+    (row,) = _steps(engine_store, refused)
+    assert "'os:system': not a registered hook" in row.error_message

@@ -540,6 +540,8 @@ class Runner:
         if dry_run:
             logs.append(f"dry run: rendered with {impl.slug}; nothing sent")
             return rendered, outputs
+        if impl.implementation_type == ImplementationType.PYTHON_HOOK:
+            return rendered, await self._hook(impl, device, context, outputs, logs)
         from drivers.connect import connect
 
         await self._lock(device, logs)
@@ -563,6 +565,30 @@ class Runner:
         if failed:
             raise ExecutionError(f"{failed[0]['phase']}-check '{failed[0]['name']}' did not pass")
         return rendered, outputs
+
+    async def _hook(
+        self,
+        impl: m.TaskImplementation,
+        device: _Device,
+        context: dict[str, Any],
+        outputs: dict[str, Any],
+        logs: list[str],
+    ) -> dict[str, Any]:
+        """A python_hook implementation: the registered hook its action_config names (and only
+        a registered one) gets the render context; what it returns becomes ``result``."""
+        import json
+
+        from drivers.hooks import run_action_hook
+
+        await self._lock(device, logs)  # a hook may change the device like any other task
+        result = await run_action_hook(impl.action_config, context)
+        try:
+            json.dumps(result)
+        except (TypeError, ValueError):
+            result = repr(result)  # the store keeps JSON; anything else is kept as text
+        outputs.update(result=result, changed=bool(impl.action_config.get("changes_device", True)))
+        logs.append(f"ran hook {impl.action_config.get('hook')} with {impl.slug}")
+        return outputs
 
     async def _checks(
         self, phase: str, checks: list[Any], provider: Any, context: dict[str, Any], logs: list[str]
