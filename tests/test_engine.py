@@ -682,3 +682,69 @@ def test_python_hook_tasks_run_only_registered_hooks(
     assert asyncio.run(run_execution(engine_store, refused)) == ExecutionStatus.FAILED
     (row,) = _steps(engine_store, refused)
     assert "'os:system': not a registered hook" in row.error_message
+
+
+def test_api_call_tasks_go_through_the_selected_http_provider(
+    lab: LabThread, engine_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    calls: list[tuple[str, str, object]] = []
+
+    class Controller(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
+            calls.append((self.path, self.headers.get("Authorization", ""), body))
+            answer = json.dumps({"id": 7, "vid": body["vid"]}).encode()
+            self.send_response(201)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Controller)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("CTRL_TOKEN", "ctrl-token-9")
+    try:
+        with engine_store.session() as session:
+            session.add(
+                m.ProviderConfig(
+                    provider=m.Provider(name="controller", driver_class="drivers.http_provider:HttpApiProvider"),
+                    name="lab controller",
+                    settings={"base_url": f"http://127.0.0.1:{server.server_address[1]}"},
+                    credentials=m.SecretsGroup(
+                        name="ctrl", entries=[m.SecretsGroupEntry(name="token", backend="env", reference="CTRL_TOKEN")]
+                    ),
+                )
+            )
+        (tmp_path / "providers.yaml").write_text(
+            "kind: provider\nname: controller\ndriver_class: drivers.http_provider:HttpApiProvider\n"
+        )
+        (tmp_path / "task.yaml").write_text(
+            "kind: task\nslug: api-vlan\nname: API VLAN\n"
+            "input_schema: {type: object, properties: {vid: {type: integer}}}\nimplementations:\n"
+            "  - slug: api-vlan-eos\n    name: api vlan eos\n    manufacturer: Arista\n    platform: arista_eos\n"
+            "    implementation_type: api_call\n    provider: controller\n"
+            "    action_config: {method: POST, path: '/api/devices/{{ device.name }}/vlans', "
+            "body: {vid: '{{ intended.vid }}'}, expect_status: 201}\n"
+        )
+        (tmp_path / "wf.yaml").write_text(
+            "kind: workflow\nslug: api-wf\nname: API wf\nsteps:\n  - name: Call\n    step_type: task\n"
+            "    task: api-vlan\n    input_mapping: {vid: 42}\n"
+        )
+        import_catalog(engine_store, [tmp_path])
+        name = next(d.name for d in lab.devices if d.platform_name == "arista_eos")
+        execution = submit(engine_store, "api-wf", [name], {}, requested_by="ops")
+        assert asyncio.run(run_execution(engine_store, execution)) == ExecutionStatus.COMPLETED
+        assert calls == [(f"/api/devices/{name}/vlans", "Bearer ctrl-token-9", {"vid": 42})]
+        (row,) = _steps(engine_store, execution)
+        assert row.outputs["status"] == 201 and row.outputs["response"] == {"id": 7, "vid": 42}
+        assert "via lab controller: 201" in row.logs and "ctrl-token-9" not in row.logs
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -542,6 +542,8 @@ class Runner:
             return rendered, outputs
         if impl.implementation_type == ImplementationType.PYTHON_HOOK:
             return rendered, await self._hook(impl, device, context, outputs, logs)
+        if impl.implementation_type == ImplementationType.API_CALL:
+            return rendered, await self._api_call(impl, device, context, outputs, logs)
         from drivers.connect import connect
 
         await self._lock(device, logs)
@@ -565,6 +567,40 @@ class Runner:
         if failed:
             raise ExecutionError(f"{failed[0]['phase']}-check '{failed[0]['name']}' did not pass")
         return rendered, outputs
+
+    async def _api_call(
+        self,
+        impl: m.TaskImplementation,
+        device: _Device,
+        context: dict[str, Any],
+        outputs: dict[str, Any],
+        logs: list[str],
+    ) -> dict[str, Any]:
+        """An api_call implementation: its action_config sent through the HTTP provider config
+        that provider selection picks for the device and implementation."""
+        from drivers.http_provider import HttpApiProvider
+        from drivers.selection import select_provider
+
+        def load() -> tuple[HttpApiProvider, str]:
+            with self.store.session() as session:
+                here = session.get(m.Device, device.id)
+                assert here is not None
+                chosen = select_provider(session, here, session.get(m.TaskImplementation, impl.id))
+                if chosen.config is None:
+                    raise ExecutionError(
+                        f"implementation '{impl.slug}': no provider config for its API ({chosen.reason})",
+                        hint="add a provider config with settings.base_url for this provider",
+                    )
+                return HttpApiProvider.from_config(chosen.config), chosen.config.name
+
+        provider, config_name = await asyncio.to_thread(load)
+        await self._lock(device, logs)
+        async with provider:
+            answer = await provider.api_call(impl.action_config, context)
+        outputs.update(status=answer.status, response=answer.json if answer.json is not None else answer.text)
+        outputs["changed"] = answer.method.upper() not in ("GET", "HEAD", "OPTIONS")
+        logs.append(f"{answer.method} {answer.path} via {config_name}: {answer.status}")
+        return outputs
 
     async def _hook(
         self,
