@@ -35,7 +35,7 @@ import httpx
 from catalog.errors import NettuiError
 from catalog.rendering import evaluate, render_template
 from catalog.secrets import Secret, SecretResolutionError, resolve_group
-from drivers.redaction import redact, register
+from drivers.redaction import excerpt, first_line, redact, register
 
 if TYPE_CHECKING:
     from catalog.models import ProviderConfig
@@ -48,7 +48,6 @@ DEFAULT_RETRIES = 2
 DEFAULT_RETRY_BACKOFF_S = 0.5
 MAX_RETRIES = 10
 MAX_BACKOFF_S = 10.0
-BODY_EXCERPT = 300  # characters of an error body quoted in an exception
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
 RETRY_STATUSES = frozenset({502, 503, 504})
 METHODS = frozenset({"GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"})
@@ -485,7 +484,7 @@ class HttpApiProvider:
 
     def _transport_failure(self, method: str, path: str, exc: httpx.TransportError) -> ApiError:
         url = self.settings.base_url
-        detail = _first_line(str(exc)) or type(exc).__name__
+        detail = first_line(str(exc)) or type(exc).__name__
         if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
             return ApiUnreachable(
                 self.config_name,
@@ -521,8 +520,8 @@ class HttpApiProvider:
     def _status_failure(self, method: str, path: str, response: httpx.Response) -> ApiError:
         status = response.status_code
         reason = f"HTTP {status} {response.reason_phrase}".rstrip()
-        excerpt = _excerpt(response.text)
-        said = f": {excerpt}" if excerpt else ""
+        body = excerpt(response.text)
+        said = f": {body}" if body else ""
         kwargs: dict[str, Any] = {"method": method, "path": path, "status": status}
         if status == 401:
             return ApiAuthenticationFailed(
@@ -622,12 +621,3 @@ def _render(value: Any, context: Mapping[str, Any], where: str) -> Any:
     if isinstance(value, list):
         return [_render(item, context, f"{where}[{i}]") for i, item in enumerate(value)]
     return value
-
-
-def _excerpt(text: str) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= BODY_EXCERPT else flat[:BODY_EXCERPT] + "..."
-
-
-def _first_line(text: str) -> str:
-    return text.strip().splitlines()[0] if text.strip() else ""

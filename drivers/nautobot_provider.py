@@ -41,7 +41,7 @@ from pynautobot.core.query import (  # type: ignore[import-untyped]
 from catalog.errors import NettuiError
 from catalog.rendering import evaluate, render_template
 from catalog.secrets import Secret, SecretResolutionError, resolve_group
-from drivers.redaction import redact, register
+from drivers.redaction import excerpt, redact, register
 
 if TYPE_CHECKING:
     from catalog.models import ProviderConfig
@@ -49,7 +49,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT_S = 30.0
-BODY_EXCERPT = 300  # characters of an error body quoted in an exception
 GRAPHQL_PATH = "/api/graphql/"
 # Apps pynautobot knows; anything else is reached through ``plugins`` as "plugins/<name>".
 APPS = frozenset(
@@ -568,10 +567,10 @@ class NautobotProvider:
                 **kwargs,
             )
         if isinstance(exc, requests.exceptions.RequestException):
-            return NautobotServerError(server, f"request failed: {_excerpt(str(exc))}", **kwargs)
+            return NautobotServerError(server, f"request failed: {excerpt(str(exc))}", **kwargs)
         if isinstance(exc, ValueError | TypeError):  # pynautobot's own argument checks
-            return NautobotRequestError(server, _excerpt(str(exc)), **kwargs)
-        return NautobotError(server, f"{type(exc).__name__}: {_excerpt(str(exc))}", **kwargs)
+            return NautobotRequestError(server, excerpt(str(exc)), **kwargs)
+        return NautobotError(server, f"{type(exc).__name__}: {excerpt(str(exc))}", **kwargs)
 
     def _status_failure(self, response: Any, kwargs: dict[str, Any]) -> NautobotError:
         server = self._server()
@@ -599,10 +598,10 @@ class NautobotProvider:
                 return NautobotValidationError(
                     server, f"{reason}: Nautobot refused the data: {text}", fields=fields, **kwargs
                 )
-            return NautobotValidationError(server, f"{reason}: {_excerpt(_text(response))}", **kwargs)
+            return NautobotValidationError(server, f"{reason}: {excerpt(_text(response))}", **kwargs)
         if status >= 500:
-            return NautobotServerError(server, f"{reason}: {_excerpt(_text(response))}", **kwargs)
-        return NautobotRequestError(server, f"{reason}: {_excerpt(_text(response))}", **kwargs)
+            return NautobotServerError(server, f"{reason}: {excerpt(_text(response))}", **kwargs)
+        return NautobotRequestError(server, f"{reason}: {excerpt(_text(response))}", **kwargs)
 
 
 # -- module helpers ----------------------------------------------------------------------------------
@@ -709,7 +708,7 @@ def _text(response: Any) -> str:
 def _connection_reason(exc: Exception) -> str:
     # requests' message is a long repr chain; the errno part says what happened.
     found = _ERRNO.search(str(exc))
-    return found.group(0).strip() if found else _excerpt(str(exc))
+    return found.group(0).strip() if found else excerpt(str(exc))
 
 
 def _query_label(query: str) -> str:
@@ -727,11 +726,6 @@ def _describe(filters: Mapping[str, Any]) -> str:
 
 def _label(obj: Mapping[str, Any]) -> str:
     return str(obj.get("display") or obj.get("name") or obj.get("id") or "?")
-
-
-def _excerpt(text: str) -> str:
-    flat = redact(" ".join(text.split()))
-    return flat if len(flat) <= BODY_EXCERPT else flat[:BODY_EXCERPT] + "..."
 
 
 __all__ = [

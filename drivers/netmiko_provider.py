@@ -22,7 +22,7 @@ from drivers.errors import (
     EnableFailed,
 )
 from drivers.platforms import profile_for
-from drivers.redaction import redact, register
+from drivers.redaction import first_line, register
 from drivers.trust import known_hosts_file
 
 HOST_KEY_MISMATCH = "HOST_KEY_MISMATCH"
@@ -96,7 +96,7 @@ class NetmikoProvider(CliProviderBase):
             text = str(exc)
             if "does not match" in text or "not found in known_hosts" in text:
                 raise HostKeyMismatch(t.name, HOST_KEY_MISMATCH) from None
-            raise DeviceUnreachable(t.name, f"no SSH session to {t.host}:{t.port}: {_first_line(text)}") from None
+            raise DeviceUnreachable(t.name, f"no SSH session to {t.host}:{t.port}: {first_line(text)}") from None
         except (OSError, EOFError) as exc:
             raise DeviceUnreachable(t.name, f"no SSH session to {t.host}:{t.port}: {exc}") from None
         if creds.enable_secret and self.profile.network_driver != "juniper_junos":
@@ -106,7 +106,7 @@ class NetmikoProvider(CliProviderBase):
                 self._close()
                 raise EnableFailed(
                     t.name,
-                    f"enable mode refused: {_first_line(str(exc))}",
+                    f"enable mode refused: {first_line(str(exc))}",
                     hint="check the enable_secret entry of the device's secrets group",
                 ) from None
 
@@ -171,7 +171,7 @@ class NetmikoProvider(CliProviderBase):
         except ConfigInvalidException as exc:
             raise ConfigurationError(
                 self.target.name,
-                f"configuration refused: {_first_line(str(exc))}",
+                f"configuration refused: {first_line(str(exc))}",
                 hint="lines before the refused one may have been applied",
             ) from None
         except (OSError, EOFError) as exc:
@@ -191,14 +191,8 @@ class NetmikoProvider(CliProviderBase):
         return str(await self._call(self._require().find_prompt))
 
 
-def _first_line(text: str) -> str:
-    """The first line of a library's message, with any secret masked."""
-    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    return redact(lines[0] if lines else text.strip())
-
-
 def _classify(device: str, command: str, exc: Exception, conn: Any) -> DeviceError:
-    text = _first_line(str(exc)) or type(exc).__name__
+    text = first_line(str(exc)) or type(exc).__name__
     alive = True
     try:
         alive = bool(conn.is_alive())

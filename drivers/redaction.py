@@ -59,3 +59,18 @@ def install() -> None:
 
         logging.setLogRecordFactory(factory)
         _installed = True
+
+
+EXCERPT_LENGTH = 300  # characters of a library message or response body quoted in an error
+
+
+def first_line(text: str) -> str:
+    """The first non-empty line of a library's message, secrets masked: what an error quotes."""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return redact(lines[0] if lines else "")
+
+
+def excerpt(text: str, limit: int = EXCERPT_LENGTH) -> str:
+    """``text`` on one line, secrets masked, cut at ``limit`` characters."""
+    flat = redact(" ".join(text.split()))
+    return flat if len(flat) <= limit else flat[:limit] + "..."

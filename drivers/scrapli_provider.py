@@ -19,9 +19,9 @@ from drivers.errors import (
     DeviceUnreachable,
     EnableFailed,
 )
-from drivers.netmiko_provider import HOST_KEY_MISMATCH, HostKeyMismatch, _first_line
+from drivers.netmiko_provider import HOST_KEY_MISMATCH, HostKeyMismatch
 from drivers.platforms import profile_for
-from drivers.redaction import register
+from drivers.redaction import first_line, register
 from drivers.trust import known_hosts_file
 
 _DEFAULT_MODE = {"juniper_junos": "exec"}
@@ -117,7 +117,7 @@ class ScrapliProvider(CliProviderBase):
                     prompt = (await cli.get_prompt_async()).result.strip()
                 except ScrapliException as exc:
                     await self.close()
-                    raise EnableFailed(t.name, f"enable mode refused: {_first_line(str(exc))}") from None
+                    raise EnableFailed(t.name, f"enable mode refused: {first_line(str(exc))}") from None
             if prompt.endswith(">"):
                 await self.close()
                 raise EnableFailed(
@@ -149,7 +149,7 @@ class ScrapliProvider(CliProviderBase):
         rejected = self.profile.rejection(output) or (output.strip() if result.failed else None)
         if rejected:
             raise CommandRejected(
-                self.target.name, f"the device rejected the command: {_first_line(rejected)}", command=command
+                self.target.name, f"the device rejected the command: {first_line(rejected)}", command=command
             )
         parsed = None
         if parse:
@@ -176,7 +176,7 @@ class ScrapliProvider(CliProviderBase):
         if rejected or result.failed:
             raise ConfigurationError(
                 self.target.name,
-                f"configuration refused: {_first_line(rejected or output)}",
+                f"configuration refused: {first_line(rejected or output)}",
                 hint="lines before the refused one may have been applied",
             )
         return ConfigResult(list(lines), output, time.perf_counter() - started)
@@ -228,7 +228,7 @@ def _open_error(target: DeviceTarget, text: str) -> DeviceError:
     if "known host" in lowered or "host key" in lowered:
         return HostKeyMismatch(target.name, HOST_KEY_MISMATCH)
     if any(word in lowered for word in _UNREACHABLE_WORDS):
-        return DeviceUnreachable(target.name, f"no SSH session to {target.host}:{target.port}: {_first_line(text)}")
+        return DeviceUnreachable(target.name, f"no SSH session to {target.host}:{target.port}: {first_line(text)}")
     # libscrapli reports a refused login as a transport error with no detail (the reason only
     # goes to its log), after the socket and the SSH handshake have succeeded.
     detail = text.split(":", 1)[-1].strip()
@@ -238,11 +238,11 @@ def _open_error(target: DeviceTarget, text: str) -> DeviceError:
             "authentication failed: the device refused the username or password",
             hint="check the device's secrets group: nettui secrets check GROUP",
         )
-    return DeviceUnreachable(target.name, f"no SSH session to {target.host}:{target.port}: {_first_line(text)}")
+    return DeviceUnreachable(target.name, f"no SSH session to {target.host}:{target.port}: {first_line(text)}")
 
 
 def _session_error(device: str, command: str, exc: Exception) -> DeviceError:
-    text = _first_line(str(exc)) or type(exc).__name__
+    text = first_line(str(exc)) or type(exc).__name__
     lowered = text.lower()
     if (
         any(w in lowered for w in ("eof", "closed", "read failed", "write failed"))
