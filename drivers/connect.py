@@ -175,6 +175,10 @@ def choose_driver(store: Store, name: str) -> DriverChoice:
     and ``retries`` settings; else netmiko."""
     from drivers.selection import select_provider
 
+    with store.read_session() as session:
+        if session.scalar(select(m.ProviderConfig.id).where(m.ProviderConfig.enabled).limit(1)) is None:
+            # The common case needs no write transaction (one per device would serialize a fan-out).
+            return DriverChoice("netmiko", None, None, "no enabled provider config: netmiko")
     with store.session() as session:  # selection may create the built-in provider's row
         device = session.scalars(
             select(m.Device).where(m.Device.name == name).options(selectinload(m.Device.platform))
