@@ -344,7 +344,16 @@ def build_graph(session: Session) -> dict[type[m.Base], m.Base]:
         enabled=False,
         last_fired_at=T0,
     )
+    node = m.EngineNode(
+        name="engine-host:4242",
+        roles=["worker", "scheduler"],
+        active_scheduler=True,
+        started_at=T0,
+        heartbeat_at=T0,
+        stopped_at=T0,
+    )
     objects: list[Any] = [
+        node,
         schedule,
         host_key,
         lock,

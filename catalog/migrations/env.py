@@ -25,8 +25,9 @@ def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | 
 
 
 def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
-    """APScheduler keeps its own table in the store: not ours to migrate."""
-    return not (type_ == "table" and name is not None and name.startswith("apscheduler_"))
+    """APScheduler and procrastinate keep their own tables in the store: not ours to migrate."""
+    table = name if type_ == "table" else parent_names.get("table_name")
+    return not (table is not None and table.startswith(("apscheduler_", "procrastinate_")))
 
 
 def run_migrations() -> None:

@@ -11,7 +11,7 @@ from catalog.models.catalog import (
     Workflow,
     WorkflowStep,
 )
-from catalog.models.execution import DeviceLock, Execution, ExecutionEvent, ExecutionStep, Schedule
+from catalog.models.execution import DeviceLock, EngineNode, Execution, ExecutionEvent, ExecutionStep, Schedule
 from catalog.models.git import GitRepository, GitSyncRecord
 from catalog.models.identity import SecretsGroup, SecretsGroupEntry, SshPublicKey, User
 from catalog.models.inventory import (
@@ -50,6 +50,7 @@ __all__ = [
     "DeviceLock",
     "DeviceRole",
     "DiscoveryJob",
+    "EngineNode",
     "Execution",
     "ExecutionEvent",
     "ExecutionStep",

@@ -127,3 +127,17 @@ class Schedule(Timestamped, Base):
 
     workflow: Mapped[Workflow] = relationship()
     requested_by: Mapped[User] = relationship()
+
+
+class EngineNode(Base):
+    """A running engine: `nettui engine` (runner, worker, scheduler) or a TUI's embedded engine.
+    Each says it is alive every few seconds; the CLI hands executions over only to a live one."""
+
+    __tablename__ = "engine_node"
+
+    name: Mapped[str] = mapped_column(String(255), unique=True, doc="host:pid")
+    roles: Mapped[list[Any]] = mapped_column(default=list, doc="runner, worker, scheduler")
+    active_scheduler: Mapped[bool] = mapped_column(default=False, doc="fires schedules now (one at a time)")
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    heartbeat_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    stopped_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -32,7 +32,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
         "Tasks, implementations, workflows, forms, checks and providers, kept as YAML files.",
     ),
     "lab": ("nettui.cli.lab", "Simulated multi-vendor devices for tests, demos and benchmarks."),
-    "run": ("nettui.cli.run", "Run WORKFLOW on devices and wait for it to end."),
+    "run": ("nettui.cli.run", "Run WORKFLOW on devices."),
     "engine": (
         "nettui.cli.engine",
         "Run pending executions and fire schedules; first fail the executions a stopped engine left running.",

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import click
 
-from catalog.models.choices import ExecutionStatus
 from nettui.cli import AppContext, pass_app
 from nettui.cli.output import emit_json, emit_table, progress
-from nettui.cli.run import EXIT, acting_user
+from nettui.cli.run import acting_user, carry_out, exit_code
 
 
 @click.group(name="approvals")
@@ -64,11 +61,12 @@ def list_approvals(app: AppContext, as_json: bool) -> None:
 def approve(app: AppContext, execution_id: int, reject: bool, comment: str, no_run: bool, as_user: str | None) -> None:
     """Approve (or --reject) execution EXECUTION_ID, then run it unless --no-run.
 
-    Exit status: 0 completed (or approved with --no-run), 1 failed, 3 awaiting another
+    It runs in the engine service if one is running, else here.
+
+    Exit status: 0 completed (or approved and handed over), 1 failed, 3 awaiting another
     approval, 4 rejected.
     """
     from nettui.engine.approvals import decide
-    from nettui.engine.runner import run_execution
 
     store = app.store()
     status = decide(store, execution_id, acting_user(app, as_user), approve=not reject, comment=comment)
@@ -78,6 +76,6 @@ def approve(app: AppContext, execution_id: int, reject: bool, comment: str, no_r
     progress(f"execution {execution_id}: approved")
     if no_run:
         return
-    status = asyncio.run(run_execution(store, execution_id, on_event=progress))
+    status = carry_out(store, execution_id, wait=False)
     progress(f"execution {execution_id}: {status.value}")
-    raise SystemExit(EXIT.get(status, 1) if status != ExecutionStatus.CANCELLED else 5)
+    raise SystemExit(exit_code(store, execution_id))

@@ -19,13 +19,88 @@ from nettui.cli import AppContext, pass_app
 from nettui.cli.output import emit_json, emit_record, emit_table, progress
 from nettui.cli.render import parse_assignments
 
-# Exit statuses a script can tell apart.
+# Exit statuses a script can tell apart (a rejected execution is cancelled, and exits 4).
 EXIT = {
     ExecutionStatus.COMPLETED: 0,
     ExecutionStatus.FAILED: 1,
     ExecutionStatus.AWAITING_APPROVAL: 3,
     ExecutionStatus.CANCELLED: 5,
 }
+EXIT_REJECTED = 4
+FINAL = {ExecutionStatus.COMPLETED, ExecutionStatus.FAILED, ExecutionStatus.CANCELLED}
+
+
+def exit_code(store: Any, execution_id: int) -> int:
+    """0 completed, 1 failed, 3 awaiting approval, 4 rejected, 5 cancelled; 0 for an execution
+    handed to the engine and not waited for."""
+    with store.read_session() as session:
+        execution = session.get(m.Execution, execution_id)
+        assert execution is not None
+        if execution.status == ExecutionStatus.CANCELLED and execution.context.get("rejected"):
+            return EXIT_REJECTED
+        if execution.status in (ExecutionStatus.PENDING, ExecutionStatus.RUNNING, ExecutionStatus.SCHEDULED):
+            return 0
+        return EXIT.get(execution.status, 1)
+
+
+def carry_out(store: Any, execution_id: int, *, wait: bool, driver: str | None = None) -> ExecutionStatus:
+    """Run a pending execution: hand it to a live engine if there is one (and, with ``wait``,
+    follow it to its end), else run it here; its status when this returns."""
+    from nettui.engine.dispatch import defer_executions, engine_will_run, live_nodes, queue_installed
+    from nettui.engine.runner import run_execution
+
+    with store.read_session() as session:
+        execution = session.get(m.Execution, execution_id)
+        assert execution is not None
+        status: ExecutionStatus = execution.status
+    if status != ExecutionStatus.PENDING:
+        return status
+    engine = engine_will_run(store)
+    if engine is None:
+        return asyncio.run(run_execution(store, execution_id, driver=driver, on_event=progress))
+    if driver is not None:
+        with store.session() as session:
+            execution = session.get(m.Execution, execution_id)
+            assert execution is not None
+            execution.context = {**execution.context, "driver": driver}
+    if queue_installed(store) and any("worker" in n.roles for n in live_nodes(store)):
+        defer_executions(store, [execution_id])
+    progress(f"execution {execution_id}: handed to {engine}")
+    if not wait:
+        progress(f"follow it with: nettui executions logs {execution_id} --follow")
+        return status
+    return follow_logs(store, execution_id, follow=True)
+
+
+def follow_logs(store: Any, execution_id: int, *, follow: bool, interval: float = 0.5) -> ExecutionStatus:
+    """Print every step's new log lines, per device; with ``follow``, until the execution ends."""
+    import time
+
+    printed: dict[int, int] = {}  # step row id -> characters of its log already shown
+    while True:
+        with store.read_session() as session:
+            execution = session.get(m.Execution, execution_id)
+            if execution is None:
+                raise NotFoundError(f"no execution {execution_id}", hint="`nettui executions list`")
+            status: ExecutionStatus = execution.status
+            rows = session.scalars(
+                select(m.ExecutionStep)
+                .where(m.ExecutionStep.execution_id == execution_id)
+                .options(selectinload(m.ExecutionStep.workflow_step), selectinload(m.ExecutionStep.device))
+                .order_by(m.ExecutionStep.id)
+            ).all()
+            for row in rows:
+                text = row.logs + (f"error: {row.error_message}\n" if row.error_message else "")
+                seen = printed.get(row.id, 0)
+                if len(text) > seen:
+                    prefix = f"[{row.order} {row.workflow_step.name if row.workflow_step else '?'}"
+                    prefix += f" @ {row.device.name}]" if row.device else "]"
+                    for line in text[seen:].splitlines():
+                        click.echo(f"{prefix} {line}")
+                    printed[row.id] = len(text)
+        if not follow or status in FINAL:
+            return status
+        time.sleep(interval)
 
 
 def acting_user(app: AppContext, as_user: str | None) -> str:
@@ -53,6 +128,11 @@ def acting_user(app: AppContext, as_user: str | None) -> str:
     default=None,
     help="Client library for every device (default: each device's provider config, else netmiko).",
 )
+@click.option(
+    "--wait/--no-wait",
+    default=False,
+    help="When an engine service takes the execution, follow it to its end (without an engine it runs here).",
+)
 @click.option("--as", "as_user", metavar="USER", help="Act as USER (admins only).")
 @click.option("--json", "as_json", is_flag=True, help="Print the execution as JSON at the end.")
 @pass_app
@@ -65,15 +145,21 @@ def group(
     inputs_file: Path | None,
     dry_run: bool,
     driver: str | None,
+    wait: bool,
     as_user: str | None,
     as_json: bool,
 ) -> None:
-    """Run WORKFLOW on devices and wait for it to end.
+    """Run WORKFLOW on devices.
 
-    Exit status: 0 completed, 1 failed, 3 awaiting approval, 5 cancelled.
+    With an engine service running (`nettui engine`, workers, or a TUI's embedded engine) the
+    execution is handed to it and its id printed on stdout; --wait follows it to its end.
+    With none, it runs here and this command waits for it.
+
+    Exit status: 0 completed (or handed over), 1 failed, 3 awaiting approval, 4 rejected,
+    5 cancelled.
     """
     from catalog.inventory import list_devices, parse_filters
-    from nettui.engine.runner import run_execution, submit
+    from nettui.engine.runner import submit
 
     store = app.store()
     names = list(devices)
@@ -92,18 +178,14 @@ def group(
     user = acting_user(app, as_user)
     execution_id = submit(store, workflow, sorted(set(names)), inputs, requested_by=user, dry_run=dry_run)
     progress(f"execution {execution_id}: {workflow} on {len(set(names))} device(s){' (dry run)' if dry_run else ''}")
-    status = ExecutionStatus.AWAITING_APPROVAL
-    with store.read_session() as session:
-        current = session.get(m.Execution, execution_id)
-        assert current is not None
-        status = current.status
-    if status == ExecutionStatus.PENDING:
-        status = asyncio.run(run_execution(store, execution_id, driver=driver, on_event=progress))
+    status = carry_out(store, execution_id, wait=wait, driver=driver)
     progress(f"execution {execution_id}: {status.value}")
     if as_json:
         with store.read_session() as session:
             emit_json(execution_record(session, execution_id, with_steps=True))
-    raise SystemExit(EXIT.get(status, 1))
+    elif status not in FINAL:
+        click.echo(execution_id)  # for scripts: id=$(nettui run ...)
+    raise SystemExit(exit_code(store, execution_id))
 
 
 def execution_record(session: Any, execution_id: int, *, with_steps: bool = False) -> dict[str, Any]:
@@ -238,33 +320,5 @@ def cancel_execution(app: AppContext, execution_id: int, reason: str, as_user: s
 @pass_app
 def execution_logs(app: AppContext, execution_id: int, follow: bool, interval: float) -> None:
     """Every step's log lines, per device, as they were written (and as they arrive, with -f)."""
-    import time
-
-    store = app.store()
-    printed: dict[int, int] = {}  # step row id -> characters of its log already shown
-    final = {ExecutionStatus.COMPLETED, ExecutionStatus.FAILED, ExecutionStatus.CANCELLED}
-    while True:
-        with store.read_session() as session:
-            execution = session.get(m.Execution, execution_id)
-            if execution is None:
-                raise NotFoundError(f"no execution {execution_id}", hint="`nettui executions list`")
-            status = execution.status
-            rows = session.scalars(
-                select(m.ExecutionStep)
-                .where(m.ExecutionStep.execution_id == execution_id)
-                .options(selectinload(m.ExecutionStep.workflow_step), selectinload(m.ExecutionStep.device))
-                .order_by(m.ExecutionStep.id)
-            ).all()
-            for row in rows:
-                text = row.logs + (f"error: {row.error_message}\n" if row.error_message else "")
-                seen = printed.get(row.id, 0)
-                if len(text) > seen:
-                    prefix = f"[{row.order} {row.workflow_step.name if row.workflow_step else '?'}"
-                    prefix += f" @ {row.device.name}]" if row.device else "]"
-                    for line in text[seen:].splitlines():
-                        click.echo(f"{prefix} {line}")
-                    printed[row.id] = len(text)
-        if not follow or status in final:
-            break
-        time.sleep(interval)
+    status = follow_logs(app.store(), execution_id, follow=follow, interval=interval)
     progress(f"execution {execution_id}: {status.value}")

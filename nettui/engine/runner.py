@@ -191,6 +191,7 @@ class Runner:
         self.lock_timeout = lock_timeout
         self.owner = process_owner()
         self._locked: set[int] = set()
+        self._locked_names: dict[int, str] = {}
 
     # Each write is its own short transaction, so progress is visible (and kept) at once.
     def _write(self, action: Callable[[Any], Any]) -> Any:
@@ -258,6 +259,8 @@ class Runner:
             resume_after = int(execution.context.get("resume_after", 0))
             saved = dict(execution.context.get("devices", {}))
             requester = execution.requested_by.username
+            if self.driver is None:  # chosen by whoever submitted it (`nettui run --driver`)
+                self.driver = execution.context.get("driver")
         meta = {"execution": self.execution_id, "requested_by": requester, "dry_run": dry_run}
         devices = [
             _Device(
@@ -673,7 +676,7 @@ class Runner:
         deadline = asyncio.get_running_loop().time() + self.lock_timeout
         announced = False
         while True:
-            holder = await asyncio.to_thread(self._try_lock, device.id)
+            holder = await asyncio.to_thread(self._try_lock, device.id, device.name)
             if holder is None:
                 self._locked.add(device.id)
                 return
@@ -687,11 +690,13 @@ class Runner:
                 )
             await asyncio.sleep(LOCK_POLL_S)
 
-    def _try_lock(self, device_id: int) -> int | None:
+    def _try_lock(self, device_id: int, device_name: str) -> int | None:
         """None when the lock is ours now, else the id of the execution holding it."""
         try:
             with self.store.session() as session:
                 session.add(m.DeviceLock(device_id=device_id, execution_id=self.execution_id, owner=self.owner))
+                record_event(session, self.execution_id, "device_locked", device_name)
+            self._locked_names[device_id] = device_name
             return None
         except IntegrityError:
             with self.store.read_session() as session:
@@ -699,7 +704,12 @@ class Runner:
             return int(holder) if holder is not None else -1
 
     def _release_locks(self) -> None:
-        self._write(lambda s: s.execute(delete(m.DeviceLock).where(m.DeviceLock.execution_id == self.execution_id)))
+        def release(session: Any) -> None:
+            session.execute(delete(m.DeviceLock).where(m.DeviceLock.execution_id == self.execution_id))
+            for device_id in sorted(self._locked):
+                record_event(session, self.execution_id, "device_released", self._locked_names.get(device_id, ""))
+
+        self._write(release)
         self._locked.clear()
 
     # -- records ----------------------------------------------------------------------------

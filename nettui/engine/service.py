@@ -36,7 +36,7 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def _owner_gone(owner: str, heartbeat: Any, now: Any, stale_after: float) -> bool:
+def owner_gone(owner: str, heartbeat: Any, now: Any, stale_after: float) -> bool:
     host, _, pid = owner.rpartition(":")
     if not owner or not pid.isdigit():
         return True
@@ -51,7 +51,7 @@ def recover_interrupted(store: Store, *, stale_after: float = STALE_AFTER_S) -> 
     recovered = []
     with store.session() as session:
         for execution in session.scalars(select(m.Execution).where(m.Execution.status == ExecutionStatus.RUNNING)):
-            if not _owner_gone(execution.owner, execution.heartbeat_at, now, stale_after):
+            if not owner_gone(execution.owner, execution.heartbeat_at, now, stale_after):
                 continue
             execution.status = ExecutionStatus.FAILED
             execution.completed_at = now
@@ -95,14 +95,43 @@ async def serve(
 ) -> None:
     """Recover, then run pending executions (``concurrency`` at a time) until ``stop`` is set;
     with ``once``, until nothing is pending."""
+    from nettui.engine.dispatch import node_stopped, register_node
+
     say = on_event or (lambda _text: None)
     for execution_id in await asyncio.to_thread(recover_interrupted, store):
         say(f"execution {execution_id}: {INTERRUPTED}")
     stop = stop or asyncio.Event()
     running: dict[int, asyncio.Task[Any]] = {}
-    synced = 0.0
+    # Say that an engine runs here, so `nettui run` elsewhere hands executions over to it.
+    node = await asyncio.to_thread(register_node, store, ["runner"] + (["scheduler"] if scheduler else []))
+    try:
+        await _serve_loop(store, once, concurrency, poll_s, stop, say, scheduler, sync_every_s, node, running)
+    finally:
+        if running:
+            await asyncio.gather(*running.values(), return_exceptions=True)
+        await asyncio.to_thread(node_stopped, store, node)
+
+
+async def _serve_loop(
+    store: Store,
+    once: bool,
+    concurrency: int,
+    poll_s: float,
+    stop: asyncio.Event,
+    say: Any,
+    scheduler: Any,
+    sync_every_s: float,
+    node: str,
+    running: dict[int, asyncio.Task[Any]],
+) -> None:
+    from nettui.engine.dispatch import NODE_HEARTBEAT_S, node_heartbeat
+
+    synced = beat = 0.0
     loop = asyncio.get_running_loop()
     while not stop.is_set():
+        if loop.time() - beat >= NODE_HEARTBEAT_S:
+            await asyncio.to_thread(node_heartbeat, store, node)
+            beat = loop.time()
         if loop.time() - synced >= sync_every_s:
             if scheduler is not None:
                 await asyncio.to_thread(scheduler.sync)  # schedules added or changed since
@@ -124,8 +153,6 @@ async def serve(
         for waiter in waiters:
             if waiter not in running.values() and not waiter.done():
                 waiter.cancel()
-    if running:
-        await asyncio.gather(*running.values(), return_exceptions=True)
 
 
 async def _run_one(store: Store, execution_id: int, say: Any) -> None:
