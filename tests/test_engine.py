@@ -162,14 +162,52 @@ def test_an_approval_step_pauses_the_execution(lab: LabThread, engine_store: Sto
     assert [r.status for r in _steps(engine_store, execution)] == [StepStatus.COMPLETED, StepStatus.PENDING]
 
 
-def test_a_workflow_that_requires_approval_cannot_run_without_it(lab: LabThread, engine_store: Store) -> None:
+def test_a_workflow_that_requires_approval_cannot_run_without_it(
+    lab: LabThread, engine_store: Store, tmp_path: Path
+) -> None:
+    (tmp_path / "wf.yaml").write_text(
+        "kind: workflow\nslug: gated\nname: Gated\napproval_required: true\nsteps:\n"
+        "  - name: Change\n    step_type: task\n    task: create-vlan\n"
+        "    input_mapping: {vlan: {vid: 870, name: gated}}\n"
+        "  - name: Approve later\n    step_type: approval\n    config: {approvers_role: approver}\n"
+    )
+    import_catalog(engine_store, [tmp_path / "wf.yaml"])
     name = lab.devices[0].name
-    inputs = {"device": name, "interface": "GigabitEthernet1/0/5", "vlan": 1}
-    execution = submit(engine_store, "provision-access-port", [name], inputs, requested_by="ops")
-    assert _status(engine_store, execution) == ExecutionStatus.AWAITING_APPROVAL
+    execution = submit(engine_store, "gated", [name], {}, requested_by="ops")
+    assert _status(engine_store, execution) == ExecutionStatus.AWAITING_APPROVAL  # a task comes first
     with pytest.raises(ExecutionError, match="is awaiting_approval, not pending"):
         asyncio.run(run_execution(engine_store, execution))
     assert _steps(engine_store, execution) == []
+
+
+def test_an_approval_step_before_any_change_is_the_one_approval(lab: LabThread, engine_store: Store) -> None:
+    """provision-access-port requires approval and has its own approval step after checking
+    the VLAN: the requester is asked once, at that step, with the check's result to see."""
+    from nettui.engine.approvals import decide
+
+    with engine_store.session() as session:
+        session.add(m.User(username="boss", role="approver"))
+    name = next(d.name for d in lab.devices if d.platform_name == "cisco_ios")
+    with engine_store.session() as session:
+        device = session.scalars(select(m.Device).where(m.Device.name == name)).one()
+        session.add(m.VLAN(vid=871, name="users", location_id=device.location_id))
+    lab.device(name).state.config.vlans[871] = "users"  # type: ignore[union-attr]
+    inputs = {"device": name, "interface": "GigabitEthernet1/0/5", "vlan": 871}
+    execution = submit(engine_store, "provision-access-port", [name], inputs, requested_by="ops")
+    assert _status(engine_store, execution) == ExecutionStatus.PENDING
+    assert asyncio.run(run_execution(engine_store, execution)) == ExecutionStatus.AWAITING_APPROVAL
+    assert [(r.order, r.status) for r in _steps(engine_store, execution)] == [
+        (1, StepStatus.COMPLETED),
+        (2, StepStatus.PENDING),
+    ]
+    decide(engine_store, execution, "boss", approve=True, comment="ok")
+    final = asyncio.run(run_execution(engine_store, execution))
+    assert final == ExecutionStatus.COMPLETED, [
+        (r.order, r.status.value, r.error_message, r.logs) for r in _steps(engine_store, execution)
+    ]
+    with engine_store.read_session() as session:
+        kinds = session.scalars(select(m.ExecutionEvent.kind).where(m.ExecutionEvent.execution_id == execution)).all()
+    assert kinds.count("approved") == 1 and kinds.count("paused") == 1
 
 
 def test_submissions_are_checked(lab: LabThread, engine_store: Store) -> None:

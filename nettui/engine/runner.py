@@ -72,6 +72,17 @@ def merged_inputs(workflow: m.Workflow, given: dict[str, Any]) -> dict[str, Any]
     return merged
 
 
+def approval_step_first(workflow: m.Workflow) -> bool:
+    """True when an unconditional approval step comes before any task step (and before any
+    condition step that could skip it)."""
+    for step in sorted(workflow.steps, key=lambda s: s.order):
+        if step.step_type == StepType.APPROVAL and not step.condition.strip():
+            return True
+        if step.step_type in (StepType.TASK, StepType.CONDITION):
+            return False
+    return False
+
+
 def submit(
     store: Store,
     workflow_slug: str,
@@ -101,17 +112,21 @@ def submit(
             raise NotFoundError(f"no device {', '.join(map(repr, missing))}", hint="`nettui inventory list`")
         values = merged_inputs(workflow, inputs)
         validate_inputs(workflow.input_schema, values, where=f"workflow '{workflow_slug}' inputs")
+        # approval_required: approved before it runs, unless its own approval step comes first
+        # (checks may run before it, nothing that changes a device): then that step is the one
+        # approval, and the approver sees the checks' results.
+        wait_first = workflow.approval_required and not approval_step_first(workflow)
         execution = m.Execution(
             workflow=workflow,
             requested_by=user,
-            status=ExecutionStatus.AWAITING_APPROVAL if workflow.approval_required else ExecutionStatus.PENDING,
+            status=ExecutionStatus.AWAITING_APPROVAL if wait_first else ExecutionStatus.PENDING,
             inputs=values,
             context={"dry_run": dry_run},
             target_devices=list(devices),
         )
         session.add(execution)
         session.flush()
-        waiting = " (awaiting approval)" if workflow.approval_required else ""
+        waiting = " (awaiting approval)" if wait_first else ""
         record_event(session, execution.id, "submitted", f"on {len(devices)} device(s){waiting}", user.id)
         return execution.id
 
