@@ -109,6 +109,29 @@ def prepare_devices(store: Store, names: list[str], *, timeout: float = DEFAULT_
         return prepared
 
 
+def prepare_each(
+    store: Store, names: list[str], *, timeout: float = DEFAULT_TIMEOUT_S
+) -> dict[str, PreparedDevice | NettuiError]:
+    """prepare_devices for many devices in one pass, with each device's own error instead of
+    one device's error stopping the rest (the engine's fan-out prepares its targets once)."""
+    with store.read_session() as session:
+        found = set(session.scalars(select(m.Device.name).where(m.Device.name.in_(names))))
+    outcome: dict[str, PreparedDevice | NettuiError] = {}
+    ready = [n for n in names if n in found]
+    try:
+        outcome.update(zip(ready, prepare_devices(store, ready, timeout=timeout), strict=True))
+    except NettuiError:  # some device cannot be prepared: find which, one by one
+        for name in ready:
+            try:
+                outcome[name] = prepare_devices(store, [name], timeout=timeout)[0]
+            except NettuiError as exc:
+                outcome[name] = exc
+    for name in names:
+        if name not in found:
+            outcome[name] = NotFoundError(f"no device '{name}'", hint="`nettui inventory list` lists them")
+    return outcome
+
+
 async def open_session(
     store: Store,
     prepared: PreparedDevice,

@@ -13,7 +13,8 @@ import os
 import re
 import socket
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from contextvars import ContextVar
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -36,6 +37,9 @@ from catalog.models.choices import (
 from catalog.rendering import RenderError, evaluate, render_template
 from catalog.store import Store
 
+# The store of the execution running in this task: python hooks (run in worker threads that
+# copy the context) reach it here, e.g. nettui.lifecycle's backups and compliance runs.
+CURRENT_STORE: ContextVar[Store | None] = ContextVar("nettui_current_store", default=None)
 RUNNABLE = (ExecutionStatus.PENDING, ExecutionStatus.SCHEDULED)
 MAX_WAIT_S = 24 * 3600.0
 CANCELLED = "cancelled while waiting"
@@ -184,6 +188,90 @@ def _resolve_mapping(mapping: Any, context: dict[str, Any], where: str) -> Any:
     return mapping
 
 
+class _Journal:
+    """The runner's step records, committed in groups: what arrives while a commit is under
+    way goes into the next one (group commit). With few devices that is one write per record,
+    as before; with hundreds at once, one transaction carries many, instead of every device's
+    thread queueing for the store's write lock. Records still reach the store within a few
+    milliseconds of happening, in the order they happened."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._queue: list[tuple[Callable[[Any], Any], asyncio.Future[Any] | None]] = []
+        self._task: asyncio.Task[None] | None = None
+        self._error: BaseException | None = None
+
+    async def call(self, action: Callable[[Any], Any]) -> Any:
+        """Run ``action(session)`` in the next commit; its result once committed."""
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._queue.append((action, future))
+        self._kick()
+        return await future
+
+    def post(self, action: Callable[[Any], Any]) -> None:
+        """Run ``action(session)`` in the next commit, without waiting for it."""
+        self._queue.append((action, None))
+        self._kick()
+
+    async def flush(self) -> None:
+        """Wait until everything queued so far is committed; raise the first error of a
+        posted record, if any."""
+        while self._task is not None and not self._task.done():
+            await asyncio.shield(self._task)
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+
+    def _kick(self) -> None:
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._drain())
+
+    async def _drain(self) -> None:
+        while self._queue:
+            batch, self._queue = self._queue, []
+            results = await asyncio.to_thread(self._commit, batch)
+            for (_, future), (ok, value) in zip(batch, results, strict=True):
+                if future is None:
+                    if not ok and self._error is None:
+                        self._error = value
+                elif not future.done():
+                    if ok:
+                        future.set_result(value)
+                    else:
+                        future.set_exception(value)
+
+    def _commit(self, batch: list[tuple[Callable[[Any], Any], Any]]) -> list[tuple[bool, Any]]:
+        try:
+            with self.store.session() as session:
+                return [(True, action(session)) for action, _ in batch]
+        except Exception:  # one record failed: the others go in one by one, each on its own
+            outcomes: list[tuple[bool, Any]] = []
+            for action, _ in batch:
+                try:
+                    with self.store.session() as session:
+                        outcomes.append((True, action(session)))
+                except Exception as exc:
+                    outcomes.append((False, exc))
+            return outcomes
+
+
+class _LiveLog(list[str]):
+    """A step's log lines; each new line reaches the store as it arrives (through the
+    journal), not only when the step ends."""
+
+    def __init__(self, runner: Runner, row_id: int) -> None:
+        super().__init__()
+        self.runner, self.row_id = runner, row_id
+
+    def append(self, line: str) -> None:
+        super().append(line)
+        text = "\n".join(self) + "\n"
+        row_id = self.row_id
+        self.runner.journal.post(
+            lambda s: s.execute(update(m.ExecutionStep).where(m.ExecutionStep.id == row_id).values(logs=text))
+        )
+
+
 class Runner:
     """Runs one execution. ``provider_factory(store, device_name)`` opens a device session;
     by default the netmiko or scrapli provider through drivers.connect."""
@@ -207,6 +295,9 @@ class Runner:
         self.owner = process_owner()
         self._locked: set[int] = set()
         self._locked_names: dict[int, str] = {}
+        self.journal = _Journal(store)
+        self._targets: list[_Device] = []
+        self._prepared: asyncio.Future[dict[str, Any]] | None = None
 
     # Each write is its own short transaction, so progress is visible (and kept) at once.
     def _write(self, action: Callable[[Any], Any]) -> Any:
@@ -232,6 +323,7 @@ class Runner:
         return bool(self._write(claim))
 
     async def run(self) -> ExecutionStatus:
+        CURRENT_STORE.set(self.store)
         if not await asyncio.to_thread(self._claim):
             with self.store.read_session() as session:
                 execution = session.get(m.Execution, self.execution_id)
@@ -287,6 +379,7 @@ class Runner:
             for d in execution.target_devices
         ]
         shared: dict[str, Any] = {"inputs": inputs, "meta": meta}
+        self._targets = devices
         heartbeat = asyncio.create_task(self._heartbeat())
         try:
             return await self._steps(workflow, devices, shared, dry_run, resume_after)
@@ -357,14 +450,17 @@ class Runner:
     ) -> list[_StepResult]:
         per_device = bool(devices) and step.step_type in (StepType.TASK, StepType.VALIDATION, StepType.CONDITION)
         if not per_device:
-            return [await self._one(step, None, shared, dry_run, later)]
-        limit = asyncio.Semaphore(self.concurrency)
+            results = [await self._one(step, None, shared, dry_run, later)]
+        else:
+            limit = asyncio.Semaphore(self.concurrency)
 
-        async def guarded(device: _Device) -> _StepResult:
-            async with limit:
-                return await self._one(step, device, device.context, dry_run, later)
+            async def guarded(device: _Device) -> _StepResult:
+                async with limit:
+                    return await self._one(step, device, device.context, dry_run, later)
 
-        return list(await asyncio.gather(*(guarded(d) for d in devices)))
+            results = list(await asyncio.gather(*(guarded(d) for d in devices)))
+        await self.journal.flush()  # the step's records are in the store before anything follows
+        return results
 
     async def _one(
         self,
@@ -374,14 +470,14 @@ class Runner:
         dry_run: bool,
         later: list[m.WorkflowStep],
     ) -> _StepResult:
-        row_id = await asyncio.to_thread(self._start_row, step, device)
-        logs: list[str] = []
+        row_id = int(await self.journal.call(self._start_row(step, device)))
+        logs: list[str] = _LiveLog(self, row_id)
         try:
             if device is not None and step.name in device.skipped_steps:
-                await asyncio.to_thread(self._end_row, row_id, StepStatus.SKIPPED, "skipped: a condition is false")
+                self._end_row(row_id, StepStatus.SKIPPED, "skipped: a condition is false")
                 return _StepResult(skipped=True)
             if step.condition and not evaluate(step.condition, context, where=f"step '{step.name}' condition"):
-                await asyncio.to_thread(self._end_row, row_id, StepStatus.SKIPPED, "skipped: its condition is false")
+                self._end_row(row_id, StepStatus.SKIPPED, "skipped: its condition is false")
                 return _StepResult(skipped=True)
             outputs: dict[str, Any] = {}
             rendered = ""
@@ -414,8 +510,7 @@ class Runner:
             if step.output_mapping:
                 mapped = _resolve_mapping(step.output_mapping, {**context, "outputs": outputs}, step.name)
                 context.update(mapped)
-            await asyncio.to_thread(
-                self._end_row,
+            self._end_row(
                 row_id,
                 StepStatus.COMPLETED,
                 "",
@@ -426,7 +521,7 @@ class Runner:
             )
             return _StepResult()
         except (NettuiError, RenderError, InputError, NoImplementationError) as exc:
-            await asyncio.to_thread(self._end_row, row_id, StepStatus.FAILED, exc.render(), logs=logs)
+            self._end_row(row_id, StepStatus.FAILED, exc.render(), logs=logs)
             return _StepResult(ok=False, error=exc.what if exc.what == CANCELLED else exc.render())
 
     async def _notify(self, step: m.WorkflowStep, context: dict[str, Any], logs: list[str]) -> None:
@@ -524,10 +619,8 @@ class Runner:
         if "command" in config:
             if device is None:
                 raise ExecutionError(f"{where}: a command validation needs target devices")
-            from drivers.connect import connect
-
             command = render_template(str(config["command"]), context, where=f"{where} command").strip()
-            provider = await connect(self.store, device.name, self.driver)
+            provider = await self._connect(device)
             try:
                 result = await provider.send_command(command, parse=True)
             finally:
@@ -550,7 +643,7 @@ class Runner:
     ) -> tuple[str, dict[str, Any]]:
         assert step.task is not None
         impl = select_implementation(step.task, device.model)
-        await asyncio.to_thread(self._set_implementation, row_id, impl.id)
+        self._set_implementation(row_id, impl.id)
         validate_inputs(step.task.input_schema, step_inputs, where=f"task '{step.task.slug}' inputs")
         context = {**device.context, "intended": step_inputs}
         rendered = render_template(impl.template_content, context, where=f"implementation '{impl.slug}'")
@@ -562,10 +655,9 @@ class Runner:
             return rendered, await self._hook(impl, device, context, outputs, logs)
         if impl.implementation_type == ImplementationType.API_CALL:
             return rendered, await self._api_call(impl, device, context, outputs, logs)
-        from drivers.connect import connect
 
         await self._lock(device, logs)
-        provider = await connect(self.store, device.name, self.driver)
+        provider = await self._connect(device)
         try:
             outputs["checks"] += await self._checks("pre", impl.pre_checks, provider, context, logs)
             refused = [c for c in outputs["checks"] if not c["passed"]]
@@ -683,6 +775,28 @@ class Runner:
 
     # -- device locks -----------------------------------------------------------------------
 
+    async def _connect(self, device: _Device) -> Any:
+        """A session to the device: its credentials and host key were read for every target at
+        once (the first time a step needed them), the driver is --driver or provider selection."""
+        from drivers.base import DEFAULT_TIMEOUT_S
+        from drivers.connect import choose_driver, open_session, prepare_each
+
+        if self._prepared is None:  # the first device to get here reads them all; others wait
+            names = [d.name for d in self._targets]
+            self._prepared = asyncio.ensure_future(asyncio.to_thread(prepare_each, self.store, names))
+        prepared = (await self._prepared).get(device.name)
+        if prepared is None:  # not a target of this execution (cannot happen): prepare it alone
+            prepared = (await asyncio.to_thread(prepare_each, self.store, [device.name]))[device.name]
+        if isinstance(prepared, NettuiError):
+            raise prepared
+        driver, retries = self.driver, 0
+        if driver is None:
+            choice = await asyncio.to_thread(choose_driver, self.store, device.name)
+            driver, retries = choice.driver, choice.retries or 0
+            target = replace(prepared.target, timeout=choice.timeout or DEFAULT_TIMEOUT_S)
+            prepared = replace(prepared, target=target)
+        return await open_session(self.store, prepared, driver, retries=retries)
+
     async def _lock(self, device: _Device, logs: list[str]) -> None:
         """Take the device's lock (held until the execution ends or pauses), waiting for
         another execution to release it, up to the lock timeout."""
@@ -691,7 +805,7 @@ class Runner:
         deadline = asyncio.get_running_loop().time() + self.lock_timeout
         announced = False
         while True:
-            holder = await asyncio.to_thread(self._try_lock, device.id, device.name)
+            holder = await self._try_lock(device.id, device.name)
             if holder is None:
                 self._locked.add(device.id)
                 return
@@ -705,18 +819,27 @@ class Runner:
                 )
             await asyncio.sleep(LOCK_POLL_S)
 
-    def _try_lock(self, device_id: int, device_name: str) -> int | None:
-        """None when the lock is ours now, else the id of the execution holding it."""
+    async def _try_lock(self, device_id: int, device_name: str) -> int | None:
+        """None when the lock is ours now, else the id of the execution holding it. The lock is
+        one INSERT that the unique device_id lets only one execution win (taken in the journal's
+        next commit, with other devices' records)."""
+
+        def take(session: Any) -> None:
+            session.add(m.DeviceLock(device_id=device_id, execution_id=self.execution_id, owner=self.owner))
+            record_event(session, self.execution_id, "device_locked", device_name)
+            session.flush()
+
         try:
-            with self.store.session() as session:
-                session.add(m.DeviceLock(device_id=device_id, execution_id=self.execution_id, owner=self.owner))
-                record_event(session, self.execution_id, "device_locked", device_name)
+            await self.journal.call(take)
             self._locked_names[device_id] = device_name
             return None
         except IntegrityError:
-            with self.store.read_session() as session:
-                holder = session.scalar(select(m.DeviceLock.execution_id).where(m.DeviceLock.device_id == device_id))
-            return int(holder) if holder is not None else -1
+            return await asyncio.to_thread(self._lock_holder, device_id)
+
+    def _lock_holder(self, device_id: int) -> int:
+        with self.store.read_session() as session:
+            holder = session.scalar(select(m.DeviceLock.execution_id).where(m.DeviceLock.device_id == device_id))
+        return int(holder) if holder is not None else -1
 
     def _release_locks(self) -> None:
         def release(session: Any) -> None:
@@ -729,7 +852,7 @@ class Runner:
 
     # -- records ----------------------------------------------------------------------------
 
-    def _start_row(self, step: m.WorkflowStep, device: _Device | None) -> int:
+    def _start_row(self, step: m.WorkflowStep, device: _Device | None) -> Callable[[Any], int]:
         def start(session: Any) -> int:
             row = m.ExecutionStep(
                 execution_id=self.execution_id,
@@ -743,10 +866,10 @@ class Runner:
             session.flush()
             return int(row.id)
 
-        return int(self._write(start))
+        return start
 
     def _set_implementation(self, row_id: int, impl_id: int) -> None:
-        self._write(
+        self.journal.post(
             lambda s: s.execute(
                 update(m.ExecutionStep).where(m.ExecutionStep.id == row_id).values(task_implementation_id=impl_id)
             )
@@ -772,7 +895,9 @@ class Runner:
             values["rendered_content"] = rendered
         if inputs:
             values["inputs"] = inputs
-        self._write(lambda s: s.execute(update(m.ExecutionStep).where(m.ExecutionStep.id == row_id).values(**values)))
+        self.journal.post(
+            lambda s: s.execute(update(m.ExecutionStep).where(m.ExecutionStep.id == row_id).values(**values))
+        )
 
     def _record_skipped(self, step: m.WorkflowStep, devices: list[_Device], why: str) -> None:
         per_device = bool(devices) and step.step_type in (StepType.TASK, StepType.VALIDATION, StepType.CONDITION)
