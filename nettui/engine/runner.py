@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -41,6 +41,7 @@ from catalog.store import Store
 # copy the context) reach it here, e.g. nettui.lifecycle's backups and compliance runs.
 CURRENT_STORE: ContextVar[Store | None] = ContextVar("nettui_current_store", default=None)
 RUNNABLE = (ExecutionStatus.PENDING, ExecutionStatus.SCHEDULED)
+_STEPS: Table = m.ExecutionStep.__table__  # type: ignore[assignment]
 MAX_WAIT_S = 24 * 3600.0
 CANCELLED = "cancelled while waiting"
 HEARTBEAT_S = 5.0
@@ -197,20 +198,28 @@ class _Journal:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self._queue: list[tuple[Callable[[Any], Any], asyncio.Future[Any] | None]] = []
+        self._queue: list[tuple[Callable[[Any], Any], asyncio.Future[Any] | None, Any]] = []
+        self._keyed: dict[Any, int] = {}  # key -> its action's index in the queue
         self._task: asyncio.Task[None] | None = None
         self._error: BaseException | None = None
 
     async def call(self, action: Callable[[Any], Any]) -> Any:
         """Run ``action(session)`` in the next commit; its result once committed."""
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._queue.append((action, future))
+        self._queue.append((action, future, None))
         self._kick()
         return await future
 
-    def post(self, action: Callable[[Any], Any]) -> None:
-        """Run ``action(session)`` in the next commit, without waiting for it."""
-        self._queue.append((action, None))
+    def post(self, action: Callable[[Any], Any], *, key: Any = None) -> None:
+        """Run ``action(session)`` in the next commit, without waiting for it. An action with
+        the ``key`` of one still queued takes its place (a newer value of the same thing)."""
+        if key is not None:
+            queued = self._keyed.get(key)
+            if queued is not None and queued < len(self._queue) and self._queue[queued][2] == key:
+                self._queue[queued] = (action, None, key)
+                return
+            self._keyed[key] = len(self._queue)
+        self._queue.append((action, None, key))
         self._kick()
 
     async def flush(self) -> None:
@@ -228,9 +237,9 @@ class _Journal:
 
     async def _drain(self) -> None:
         while self._queue:
-            batch, self._queue = self._queue, []
+            batch, self._queue, self._keyed = self._queue, [], {}
             results = await asyncio.to_thread(self._commit, batch)
-            for (_, future), (ok, value) in zip(batch, results, strict=True):
+            for (_, future, _), (ok, value) in zip(batch, results, strict=True):
                 if future is None:
                     if not ok and self._error is None:
                         self._error = value
@@ -240,13 +249,13 @@ class _Journal:
                     else:
                         future.set_exception(value)
 
-    def _commit(self, batch: list[tuple[Callable[[Any], Any], Any]]) -> list[tuple[bool, Any]]:
+    def _commit(self, batch: list[tuple[Callable[[Any], Any], Any, Any]]) -> list[tuple[bool, Any]]:
         try:
             with self.store.session() as session:
-                return [(True, action(session)) for action, _ in batch]
+                return [(True, action(session)) for action, _, _ in batch]
         except Exception:  # one record failed: the others go in one by one, each on its own
             outcomes: list[tuple[bool, Any]] = []
-            for action, _ in batch:
+            for action, _, _ in batch:
                 try:
                     with self.store.session() as session:
                         outcomes.append((True, action(session)))
@@ -268,7 +277,8 @@ class _LiveLog(list[str]):
         text = "\n".join(self) + "\n"
         row_id = self.row_id
         self.runner.journal.post(
-            lambda s: s.execute(update(m.ExecutionStep).where(m.ExecutionStep.id == row_id).values(logs=text))
+            lambda s: s.execute(update(_STEPS).where(_STEPS.c.id == row_id).values(logs=text)),
+            key=("logs", row_id),  # a later line replaces this update if it has not gone in yet
         )
 
 
@@ -853,26 +863,23 @@ class Runner:
     # -- records ----------------------------------------------------------------------------
 
     def _start_row(self, step: m.WorkflowStep, device: _Device | None) -> Callable[[Any], int]:
-        def start(session: Any) -> int:
-            row = m.ExecutionStep(
-                execution_id=self.execution_id,
-                workflow_step_id=step.id,
-                device_id=device.id if device else None,
-                order=step.order,
-                status=StepStatus.RUNNING,
-                started_at=m.utcnow(),
-            )
-            session.add(row)
-            session.flush()
-            return int(row.id)
+        values = {
+            "execution_id": self.execution_id,
+            "workflow_step_id": step.id,
+            "device_id": device.id if device else None,
+            "order": step.order,
+            "status": StepStatus.RUNNING,
+            "started_at": m.utcnow(),
+        }
+
+        def start(session: Any) -> int:  # Core, not the ORM: hundreds of these go in one commit
+            return int(session.execute(insert(_STEPS).values(**values)).inserted_primary_key[0])
 
         return start
 
     def _set_implementation(self, row_id: int, impl_id: int) -> None:
         self.journal.post(
-            lambda s: s.execute(
-                update(m.ExecutionStep).where(m.ExecutionStep.id == row_id).values(task_implementation_id=impl_id)
-            )
+            lambda s: s.execute(update(_STEPS).where(_STEPS.c.id == row_id).values(task_implementation_id=impl_id))
         )
 
     def _end_row(
@@ -896,7 +903,8 @@ class Runner:
         if inputs:
             values["inputs"] = inputs
         self.journal.post(
-            lambda s: s.execute(update(m.ExecutionStep).where(m.ExecutionStep.id == row_id).values(**values))
+            lambda s: s.execute(update(_STEPS).where(_STEPS.c.id == row_id).values(**values)),
+            key=("logs", row_id),  # the final text replaces any live log update still queued
         )
 
     def _record_skipped(self, step: m.WorkflowStep, devices: list[_Device], why: str) -> None:
