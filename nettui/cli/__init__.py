@@ -32,6 +32,10 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
         "Tasks, implementations, workflows, forms, checks and providers, kept as YAML files.",
     ),
     "lab": ("nettui.cli.lab", "Simulated multi-vendor devices for tests, demos and benchmarks."),
+    "demo": (
+        "nettui.cli.demo",
+        "A simulated network, a seeded store and the TUI: try nettui with nothing else installed.",
+    ),
     "run": ("nettui.cli.run", "Run WORKFLOW on devices."),
     "engine": (
         "nettui.cli.engine",

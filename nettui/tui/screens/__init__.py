@@ -1,1 +1,87 @@
-"""The screens of the terminal UI, one module per area an operator works in."""
+"""The screens of the terminal UI, one module per area an operator works in.
+
+The app finds its top-level screens here by name and imports each module only when the
+operator first opens it. A screen class takes the store as its only required argument and
+reads ``self.app.user`` / ``self.app.store`` when it needs them. A screen may offer commands
+to the command palette through ``commands()`` (see ``ScreenCommand``).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from textual.screen import Screen
+
+SCREENS = {
+    "home": "nettui.tui.screens.home:HomeScreen",
+    "portal": "nettui.tui.screens.portal:PortalScreen",
+    "executions": "nettui.tui.screens.executions:ExecutionsScreen",
+    "approvals": "nettui.tui.screens.approvals:ApprovalsScreen",
+    "catalog": "nettui.tui.screens.catalog:CatalogScreen",
+    "inventory": "nettui.tui.screens.devices:DevicesScreen",
+    "schedules": "nettui.tui.screens.schedules:SchedulesScreen",
+}
+
+
+class ScreenCommand(NamedTuple):
+    """A command a screen offers to the palette: what it is called, what it does, and the
+    callback that does it. A screen lists them in ``commands()``."""
+
+    title: str
+    help: str
+    callback: Callable[[], object]
+
+
+@dataclass(frozen=True)
+class Area:
+    """One entry of the navigation: a screen (or a placeholder for one a later issue adds)."""
+
+    name: str
+    title: str
+    key: str
+    help: str
+    placeholder: bool = False
+
+
+AREAS = [
+    Area("home", "Home", "1", "What runs now, what waits for approval, what failed"),
+    Area("portal", "Portal", "2", "Request forms: ask for a change"),
+    Area("executions", "Executions", "3", "Every run, its steps per device, logs and audit trail"),
+    Area("approvals", "Approvals", "4", "Changes waiting for an approver"),
+    Area("catalog", "Catalog", "5", "Tasks, implementations, workflows, forms and checks"),
+    Area("inventory", "Inventory", "6", "Devices, their interfaces, VLANs and facts"),
+    Area("schedules", "Schedules", "7", "Workflows that run by themselves; pause and resume"),
+    Area("backups", "Backups", "", "Configuration backups (a later issue)", placeholder=True),
+    Area("compliance", "Compliance", "", "Policy checks and remediation (a later issue)", placeholder=True),
+    Area("upgrades", "Upgrades", "", "OS upgrades (a later issue)", placeholder=True),
+    Area("discovery", "Discovery", "", "Find devices on the network (a later issue)", placeholder=True),
+    Area("sessions", "Sessions", "", "Recorded device sessions (a later issue)", placeholder=True),
+]
+AREAS_BY_NAME = {area.name: area for area in AREAS}
+
+
+class MissingScreen(Exception):
+    """The module for a registered screen does not exist yet."""
+
+
+def screen_class(name: str) -> type[Screen[object]]:
+    """The screen class registered under ``name``, imported now. MissingScreen when its
+    module does not exist (yet); an error inside an existing module propagates."""
+    target = SCREENS.get(name)
+    if target is None:
+        raise MissingScreen(name)
+    module_name, _, class_name = target.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name == module_name:
+            raise MissingScreen(name) from None
+        raise
+    found: type[Screen[object]] | None = getattr(module, class_name, None)
+    if found is None:
+        raise MissingScreen(name)
+    return found

@@ -1,0 +1,109 @@
+"""The shell around every top-level screen: a clickable bar of areas with the status (user,
+engine, store), and a read-only banner when it applies. The app mounts them at the top of
+each top-level screen, below its header."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import events
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Static
+
+from nettui.tui.screens import AREAS
+
+if TYPE_CHECKING:
+    from nettui.tui.app import NettuiApp
+
+
+class NavItem(Static):
+    """One area in the navigation bar; a click opens it."""
+
+    def __init__(self, name: str, label: Text, *, placeholder: bool) -> None:
+        super().__init__(label, id=f"nav-{name}", classes="nav-item -placeholder" if placeholder else "nav-item")
+        self.area = name
+
+    def on_click(self, event: events.Click) -> None:
+        event.stop()
+        app: NettuiApp = self.app  # type: ignore[assignment]
+        app.go(self.area)
+
+
+class NavBar(Horizontal):
+    """The areas with their keys, the current one highlighted, and on the right who is using
+    nettui, whether the embedded engine runs, and the store (never its password)."""
+
+    DEFAULT_CSS = """
+    NavBar {
+        height: 1;
+        background: $panel;
+        & > .nav-item { width: auto; padding: 0 1; color: $text-muted; }
+        & > .nav-item:hover { background: $boost; color: $text; }
+        & > .nav-item.-active { background: $primary 40%; color: $text; text-style: bold; }
+        & > #nav-spacer { width: 1fr; min-width: 2; }
+        & > StatusLine { width: auto; padding: 0 1; color: $text-muted; }
+    }
+    """
+
+    def __init__(self, active: str) -> None:
+        super().__init__(id="nav")
+        self.active = active
+
+    def compose(self) -> ComposeResult:
+        for area in AREAS:
+            if area.placeholder:
+                continue  # areas of later issues: in the palette, not in the bar
+            item = NavItem(area.name, Text.assemble((f"{area.key} ", "dim"), area.title), placeholder=False)
+            item.tooltip = f"{area.help} (key {area.key})"
+            if area.name == self.active:
+                item.add_class("-active")
+            yield item
+        yield Static(id="nav-spacer")
+        yield StatusLine()
+
+
+class StatusLine(Static):
+    """Who is using nettui with which role, the embedded engine, the store."""
+
+    def __init__(self) -> None:
+        super().__init__(id="status-line", markup=False)
+
+    def on_mount(self) -> None:
+        app: NettuiApp = self.app  # type: ignore[assignment]
+        app.status_signal.subscribe(self, lambda _app: self.show())
+        self.show()
+
+    def show(self) -> None:
+        app: NettuiApp = self.app  # type: ignore[assignment]
+        self.update(app.status_text())
+
+
+class ReadOnlyBanner(Static):
+    """Says so, on every screen, when the user cannot change anything."""
+
+    DEFAULT_CSS = """
+    ReadOnlyBanner {
+        display: none;
+        height: auto;
+        padding: 0 1;
+        background: $warning 40%;
+        color: $text;
+        &.-shown { display: block; }
+    }
+    """
+
+    def __init__(self) -> None:
+        super().__init__(id="read-only-banner", markup=False)
+
+    def on_mount(self) -> None:
+        app: NettuiApp = self.app  # type: ignore[assignment]
+        app.status_signal.subscribe(self, lambda _app: self.show())
+        self.show()
+
+    def show(self) -> None:
+        app: NettuiApp = self.app  # type: ignore[assignment]
+        text = app.read_only_text()
+        self.update(text)
+        self.set_class(bool(text), "-shown")
