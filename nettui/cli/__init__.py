@@ -105,15 +105,20 @@ class NettuiGroup(click.Group):
     metavar="URL",
     help=f"Store URL (default: ${ENV_DATABASE_URL}, else SQLite in the user data directory).",
 )
+@click.option("--as", "as_user", metavar="USER", help="Open the terminal UI as USER (admins only).")
 @click.version_option(package_name="nettui")
 @click.pass_context
-def main(ctx: click.Context, database_url: str | None) -> None:
+def main(ctx: click.Context, database_url: str | None, as_user: str | None) -> None:
     """nettui: a network-automation workbench.
 
-    Run without a command to open the terminal UI on the store.
+    Run without a command to open the terminal UI on the store, as your login name.
     """
     ctx.obj = AppContext(database_url)
     if ctx.invoked_subcommand is None:
+        from nettui.cli.run import acting_user
         from nettui.tui import run_tui  # Textual is imported only when the UI opens
 
-        run_tui(ctx.obj.store())
+        user = acting_user(ctx.obj, as_user) if as_user else None
+        run_tui(ctx.obj.store(), user=user)
+    elif as_user:
+        raise click.UsageError("--as before a command applies to the terminal UI; give it after the command")

@@ -8,8 +8,9 @@ if TYPE_CHECKING:
     from catalog.store import Store
 
 
-def run_tui(store: Store) -> None:
-    """Open the terminal UI on ``store`` and return when the user quits."""
+def run_tui(store: Store, *, user: str | None = None) -> None:
+    """Open the terminal UI on ``store`` as ``user`` (default: the login name) and return when
+    the user quits."""
     from nettui.tui.app import NettuiApp
 
-    NettuiApp(store).run()
+    NettuiApp(store, user=user).run()
