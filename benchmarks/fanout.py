@@ -1,7 +1,14 @@
-"""`show running-config` from many lab devices: nettui's async path, nettui through netmiko,
-and nornir + nornir_netmiko, in the same run against the same lab.
+"""`show running-config` from many lab devices: nettui's async path (asyncssh), nettui through
+scrapli and through netmiko, and nornir + nornir_netmiko, in the same run against the same lab.
 
-    python benchmarks/fanout.py [--devices 500] [--concurrency 100] [--workers 100] [--lab-delayed-ack]
+    python benchmarks/fanout.py [--devices 500] [--concurrency N] [--workers 100] [--rounds 3]
+                                [--paths asyncssh,scrapli,netmiko,nornir] [--lab-delayed-ack]
+
+Each row gives devices per second and the CPU that each device cost, in milliseconds: in the
+lab process (from /proc) and in this process (the client, its threads included). The machine
+may be shared: the load average is printed, and --rounds repeats every path, in turn, so that
+each figure has neighbours measured under the same load. The first path of the first round
+also pays for the lab creating each device's state on its first login (about 0.1 ms each).
 
 The lab runs in its own process on this machine (its CPU counts against everyone equally).
 It acknowledges TCP segments at once (TCP_QUICKACK, see nettui/lab/server.py): neither
@@ -136,6 +143,9 @@ def run_nornir(tmp: Path, targets: list[Any], workers: int) -> tuple[float, int]
     return elapsed, sum(1 for r in result.values() if not r.failed)
 
 
+PATHS = ("asyncssh", "scrapli", "netmiko", "nornir")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--devices", type=int, default=500)
@@ -146,12 +156,38 @@ def main() -> None:
         help="nettui's sessions at a time (default: the driver's, see drivers/fanout.py)",
     )
     parser.add_argument("--workers", type=int, default=100, help="nornir's threads")
+    parser.add_argument(
+        "--paths",
+        default=",".join(PATHS),
+        help=f"which paths to measure, in this order (default: {','.join(PATHS)})",
+    )
+    parser.add_argument("--rounds", type=int, default=1, help="measure every path this many times, in turn")
     parser.add_argument("--skip-nornir", action="store_true")
     parser.add_argument(
         "--lab-delayed-ack", action="store_true", help="the lab keeps the kernel's delayed ACKs (slower logins)"
     )
     args = parser.parse_args()
+    paths = [p.strip() for p in args.paths.split(",") if p.strip()]
+    unknown = sorted(set(paths) - set(PATHS))
+    if unknown:
+        parser.error(f"unknown path(s) {', '.join(unknown)}: choose from {', '.join(PATHS)}")
+    if args.skip_nornir:
+        paths = [p for p in paths if p != "nornir"]
 
+    from drivers.fanout import DEFAULT_CONCURRENCY
+
+    def label(path: str) -> str:
+        if path == "nornir":
+            return f"nornir + nornir_netmiko ({args.workers} workers)"
+        n = args.concurrency or DEFAULT_CONCURRENCY[path]
+        if path == "asyncssh":
+            return f"nettui async (asyncssh, {n} at a time)"
+        if path == "scrapli":
+            return f"nettui scrapli ({n} at a time)"
+        return f"nettui netmiko ({n} threads)"
+
+    load_before = os.getloadavg()
+    rows: list[tuple[str, int, float, int, float, float]] = []
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
         lab, inventory = start_lab(tmp, args.devices, delayed_ack=args.lab_delayed_ack)
@@ -178,15 +214,15 @@ def main() -> None:
             trust_keys(store, prepared)
             trust_s = time.perf_counter() - t0
 
-            rows: list[tuple[str, float, int, float, float]] = []
-
-            def measure(label: str, run: Any) -> None:
+            def measure(path: str, round_no: int, run: Any) -> None:
                 lab_cpu = cpu_seconds(lab.pid)
                 own_cpu = time.process_time()
                 started = time.perf_counter()
                 ok = run()
                 elapsed = time.perf_counter() - started
-                rows.append((label, elapsed, ok, cpu_seconds(lab.pid) - lab_cpu, time.process_time() - own_cpu))
+                rows.append(
+                    (path, round_no, elapsed, ok, cpu_seconds(lab.pid) - lab_cpu, time.process_time() - own_cpu)
+                )
 
             def nettui_path(driver: str) -> Any:
                 def run() -> int:
@@ -202,41 +238,47 @@ def main() -> None:
 
                 return run
 
-            from drivers.fanout import DEFAULT_CONCURRENCY
+            def nornir_run() -> int:
+                return run_nornir(tmp, [p.target for p in prepared], args.workers)[1]
 
-            scrapli_n = args.concurrency or DEFAULT_CONCURRENCY["scrapli"]
-            netmiko_n = args.concurrency or DEFAULT_CONCURRENCY["netmiko"]
-            measure(f"nettui async (scrapli, {scrapli_n} at a time)", nettui_path("scrapli"))
-            measure(f"nettui netmiko ({netmiko_n} threads)", nettui_path("netmiko"))
-            if not args.skip_nornir:
-                nornir_elapsed: list[float] = []
-
-                def nornir_run() -> int:
-                    elapsed, ok = run_nornir(tmp, [p.target for p in prepared], args.workers)
-                    nornir_elapsed.append(elapsed)
-                    return ok
-
-                measure(f"nornir + nornir_netmiko ({args.workers} workers)", nornir_run)
+            for round_no in range(1, args.rounds + 1):
+                for path in paths:
+                    measure(path, round_no, nornir_run if path == "nornir" else nettui_path(path))
         finally:
             lab.terminate()
             lab.wait(30)
+    load_after = os.getloadavg()
 
     acks = "delayed ACKs (kernel default)" if args.lab_delayed_ack else "quick ACKs"
     print(
         f"\n{args.devices} lab devices (cisco_ios), show running-config each; lab with {acks}; "
-        f"host keys trusted first in {trust_s:.2f} s\n"
+        f"host keys trusted first in {trust_s:.2f} s; {os.cpu_count()} CPUs; load average "
+        f"{' '.join(f'{x:.2f}' for x in load_before)} before, {' '.join(f'{x:.2f}' for x in load_after)} after\n"
     )
-    print(f"{'path':<46}{'seconds':>9}{'ok':>6}{'devices/s':>11}{'lab CPU s':>11}{'client CPU s':>14}")
-    for label, elapsed, ok, lab_cpu, own_cpu in rows:
-        print(f"{label:<46}{elapsed:>9.2f}{ok:>6}{ok / elapsed:>11.1f}{lab_cpu:>11.2f}{own_cpu:>14.2f}")
-    if len(rows) == 3:
-        nettui_rate = rows[0][2] / rows[0][1]
-        nornir_rate = rows[2][2] / rows[2][1]
+    print(f"{'path':<44}{'round':>6}{'seconds':>9}{'ok':>6}{'devices/s':>11}{'lab ms/dev':>12}{'client ms/dev':>15}")
+    for path, round_no, elapsed, ok, lab_cpu, own_cpu in rows:
+        per = 1000 / max(ok, 1)
         print(
-            f"\nnettui async / nornir+netmiko: {nettui_rate / nornir_rate:.1f}x (target >= 3x); "
-            f"nettui netmiko / nornir+netmiko: {(rows[1][2] / rows[1][1]) / nornir_rate:.1f}x; "
-            f"nettui async {nettui_rate:.0f} devices/s (target >= 100)"
+            f"{label(path):<44}{round_no:>6}{elapsed:>9.2f}{ok:>6}{ok / elapsed:>11.1f}"
+            f"{lab_cpu * per:>12.2f}{own_cpu * per:>15.2f}"
         )
+    rate = {(path, r): ok / elapsed for path, r, elapsed, ok, _, _ in rows}
+    if "nornir" in paths:
+        print()
+        for round_no in range(1, args.rounds + 1):
+            nornir_rate = rate[("nornir", round_no)]
+            ratios = [
+                f"{label(p).split(' (')[0]} {rate[(p, round_no)] / nornir_rate:.1f}x" for p in paths if p != "nornir"
+            ]
+            print(f"round {round_no}, against nornir+netmiko: {'; '.join(ratios)}")
+    if "asyncssh" in paths:
+        figures = sorted(rate[("asyncssh", r)] for r in range(1, args.rounds + 1))
+        median = figures[len(figures) // 2]
+        line = f"\nnettui async: median {median:.0f} devices/s (target >= 100)"
+        if "nornir" in paths:
+            ratios = sorted(rate[("asyncssh", r)] / rate[("nornir", r)] for r in range(1, args.rounds + 1))
+            line += f", median {ratios[len(ratios) // 2]:.1f}x nornir+netmiko (target >= 3x)"
+        print(line)
 
 
 if __name__ == "__main__":

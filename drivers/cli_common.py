@@ -9,10 +9,12 @@ from drivers.base import CommandResult, DeviceTarget
 from drivers.errors import DeviceError
 from drivers.facts import facts_from_show_version, hostname_from_prompt
 from drivers.platforms import PlatformProfile
+from drivers.transfer import ScpFileTransfer
 
 
-class CliProviderBase:
-    """get_config and get_facts on top of a subclass's send_command and prompt."""
+class CliProviderBase(ScpFileTransfer):
+    """get_config and get_facts on top of a subclass's send_command and prompt; file transfer
+    over SCP, checked with the device's hash command (drivers.transfer)."""
 
     target: DeviceTarget
     profile: PlatformProfile

@@ -15,15 +15,17 @@ from catalog import models as m
 from catalog.errors import NettuiError, NotFoundError
 from catalog.secrets import SecretResolutionError, resolve_group
 from catalog.store import Store
+from drivers.asyncssh_provider import AsyncsshProvider
 from drivers.base import DEFAULT_TIMEOUT_S, Credentials, DeviceTarget, Provider
 from drivers.errors import CredentialsError, DeviceUnreachable
 from drivers.netmiko_provider import HostKeyMismatch, NetmikoProvider
 from drivers.scrapli_provider import ScrapliProvider
 from drivers.trust import HostKey, changed_key_error, fetch_host_key, store_host_key, stored_host_key
 
-PROVIDERS: dict[str, type[NetmikoProvider] | type[ScrapliProvider]] = {
+PROVIDERS: dict[str, type[NetmikoProvider] | type[ScrapliProvider] | type[AsyncsshProvider]] = {
     "netmiko": NetmikoProvider,
     "scrapli": ScrapliProvider,
+    "asyncssh": AsyncsshProvider,
 }
 USERNAME_ENTRIES = ("username", "user")
 PASSWORD_ENTRIES = ("password",)
@@ -167,9 +169,13 @@ async def _open_once(store: Store, prepared: PreparedDevice, driver: str, execut
         await asyncio.to_thread(_remember_key, store, prepared.device_id, trusted)
         prepared = replace(prepared, trusted_key=trusted)
     target = replace(target, known_hosts_line=trusted.known_hosts_line(target.host, target.port))
-    provider: NetmikoProvider | ScrapliProvider = (
-        NetmikoProvider(target, executor) if driver == "netmiko" else ScrapliProvider(target)
-    )
+    provider: NetmikoProvider | ScrapliProvider | AsyncsshProvider
+    if driver == "netmiko":
+        provider = NetmikoProvider(target, executor)
+    elif driver == "scrapli":
+        provider = ScrapliProvider(target)
+    else:
+        provider = AsyncsshProvider(target)
     try:
         await provider.open()
     except HostKeyMismatch:

@@ -36,6 +36,7 @@ from catalog.errors import NettuiError
 from catalog.rendering import evaluate, render_template
 from catalog.secrets import Secret, SecretResolutionError, resolve_group
 from drivers.redaction import excerpt, first_line, redact, register
+from drivers.transfer import NoFileTransfer
 
 if TYPE_CHECKING:
     from catalog.models import ProviderConfig
@@ -268,7 +269,7 @@ def _auth_for(config: str, settings: HttpSettings, secrets: Mapping[str, Secret]
 # -- the provider -------------------------------------------------------------------------------------
 
 
-class HttpApiProvider:
+class HttpApiProvider(NoFileTransfer):
     """An async client for one API, as configured by one ProviderConfig."""
 
     name = "http_api"

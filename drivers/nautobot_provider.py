@@ -42,6 +42,7 @@ from catalog.errors import NettuiError
 from catalog.rendering import evaluate, render_template
 from catalog.secrets import Secret, SecretResolutionError, resolve_group
 from drivers.redaction import excerpt, redact, register
+from drivers.transfer import NoFileTransfer
 
 if TYPE_CHECKING:
     from catalog.models import ProviderConfig
@@ -179,7 +180,7 @@ class _TimeoutSession(requests.Session):
         return super().request(method, url, *args, **kwargs)
 
 
-class NautobotProvider:
+class NautobotProvider(NoFileTransfer):
     """An async client for one Nautobot server (REST and GraphQL), through pynautobot."""
 
     name = "nautobot"

@@ -7,10 +7,11 @@ import contextlib
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor
+from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
-from drivers.base import CommandResult, ConfigResult, DeviceTarget
+from drivers.base import CommandResult, ConfigResult, DeviceTarget, TransferProgress, TransferResult
 from drivers.cli_common import CliProviderBase
 from drivers.errors import (
     AuthenticationFailed,
@@ -23,6 +24,22 @@ from drivers.errors import (
 )
 from drivers.platforms import profile_for
 from drivers.redaction import first_line, register
+from drivers.transfer import (
+    FileTransferError,
+    RemoteFile,
+    TransferFailed,
+    exists_error,
+    file_digests,
+    local_destination,
+    local_source,
+    mismatch,
+    no_space,
+    not_found,
+    parse_digest,
+    parse_remote,
+    receive_atomically,
+    scp_error,
+)
 from drivers.trust import known_hosts_file
 
 HOST_KEY_MISMATCH = "HOST_KEY_MISMATCH"
@@ -189,6 +206,188 @@ class NetmikoProvider(CliProviderBase):
 
     async def current_prompt(self) -> str:
         return str(await self._call(self._require().find_prompt))
+
+    # -- file transfer: netmiko's own FileTransfer classes (SCP over a second SSH connection
+    # with the same credentials and host-key checking, hash and space checks per platform) --
+
+    transfer_method = "scp (netmiko)"
+
+    async def put_file(
+        self,
+        local: Path,
+        remote: str | None = None,
+        *,
+        file_system: str | None = None,
+        verify: bool = True,
+        overwrite: bool = True,
+        progress: TransferProgress | None = None,
+    ) -> TransferResult:
+        """Copy ``local`` to the device with netmiko's FileTransfer (see drivers.base.Provider)."""
+        started = time.perf_counter()
+        device = self.target.name
+        source = local_source(local)
+        target = parse_remote(device, self.transfer_profile, remote, file_system, source.name)
+        local_md5, local_sha256 = await asyncio.to_thread(file_digests, source)
+        skipped, remote_md5 = await self._call(self._put_file, source, target, verify, overwrite, progress)
+        remote_sha256: str | None = None
+        if verify:
+            if remote_md5 != local_md5:
+                raise mismatch(device, target, "md5", local_md5, remote_md5 or "?")
+            remote_sha256 = await self.remote_digest(target, "sha256")
+            if remote_sha256 is not None and remote_sha256 != local_sha256:
+                raise mismatch(device, target, "sha256", local_sha256, remote_sha256)
+        return TransferResult(
+            device=device,
+            direction="put",
+            local_path=str(source),
+            remote_path=target.path,
+            size=source.stat().st_size,
+            skipped=skipped,
+            verified=verify or skipped,
+            local_md5=local_md5,
+            remote_md5=remote_md5,
+            local_sha256=local_sha256,
+            remote_sha256=remote_sha256,
+            elapsed=time.perf_counter() - started,
+            method=self.transfer_method,
+        )
+
+    def _put_file(
+        self, source: Path, target: RemoteFile, verify: bool, overwrite: bool, progress: TransferProgress | None
+    ) -> tuple[bool, str | None]:
+        """(skipped as identical, the device's MD5 afterwards). Runs in a worker thread."""
+        with self._file_transfer(target, str(source), target.name, "put", progress) as transfer:
+            remote_md5: str | None = None
+            if transfer.check_file_exists():
+                remote_md5 = self._netmiko_md5(transfer, target)
+                if remote_md5 == transfer.source_md5:
+                    return True, remote_md5
+                if not overwrite:
+                    raise exists_error(self.target.name, target.path)
+            free = transfer.remote_space_available()
+            if free <= transfer.file_size:
+                raise no_space(self.target.name, target, transfer.file_size, free)
+            transfer.transfer_file()
+            return False, self._netmiko_md5(transfer, target) if verify else None
+
+    async def get_file(
+        self,
+        remote: str,
+        local: Path | None = None,
+        *,
+        file_system: str | None = None,
+        verify: bool = True,
+        overwrite: bool = True,
+        progress: TransferProgress | None = None,
+    ) -> TransferResult:
+        """Copy ``remote`` from the device with netmiko's FileTransfer (see drivers.base.Provider)."""
+        from drivers.transfer import LocalFileError
+
+        started = time.perf_counter()
+        device = self.target.name
+        source = parse_remote(device, self.transfer_profile, remote, file_system, None)
+        destination = local_destination(local, source.name)
+        remote_md5 = await self.remote_digest(source, "md5")
+        if remote_md5 is None:
+            raise not_found(device, source)
+        skipped = False
+        if destination.exists():
+            skipped = (await asyncio.to_thread(file_digests, destination))[0] == remote_md5
+            if not skipped and not overwrite:
+                raise LocalFileError(
+                    f"a different file is already at {destination}", hint="allow overwriting, or name another file"
+                )
+        if not skipped:
+
+            async def receive(temp: Path) -> None:
+                await self._call(self._get_file, source, temp, progress)
+
+            await receive_atomically(device, source, destination, receive, remote_md5 if verify else None)
+        local_md5, local_sha256 = await asyncio.to_thread(file_digests, destination)
+        remote_sha256 = await self.remote_digest(source, "sha256") if verify else None
+        return TransferResult(
+            device=device,
+            direction="get",
+            local_path=str(destination),
+            remote_path=source.path,
+            size=destination.stat().st_size,
+            skipped=skipped,
+            verified=verify or skipped,
+            local_md5=local_md5,
+            remote_md5=remote_md5,
+            local_sha256=local_sha256,
+            remote_sha256=remote_sha256,
+            elapsed=time.perf_counter() - started,
+            method=self.transfer_method,
+        )
+
+    def _get_file(self, source: RemoteFile, temp: Path, progress: TransferProgress | None) -> None:
+        with self._file_transfer(source, source.name, str(temp), "get", progress) as transfer:
+            transfer.transfer_file()
+
+    @contextlib.contextmanager
+    def _file_transfer(
+        self, remote: RemoteFile, source_file: str, dest_file: str, direction: str, progress: TransferProgress | None
+    ) -> Any:
+        """netmiko's FileTransfer for the platform, its SCP connection open; the failures of
+        netmiko, scp and paramiko turned into nettui's transfer errors."""
+        import paramiko  # type: ignore[import-untyped]
+        from netmiko import FileTransfer
+        from netmiko.exceptions import NetmikoBaseException
+        from scp import SCPException  # type: ignore[import-untyped]
+
+        device = self.target.name
+        conn = self._require()
+        callback = None
+        if progress is not None:
+            report = progress
+
+            def callback(filename: Any, size: int, sent: int, peername: Any = None) -> None:
+                report(sent, size)
+
+        try:
+            transfer = FileTransfer(
+                conn,
+                source_file=source_file,
+                dest_file=dest_file,
+                file_system=remote.netmiko_fs,
+                direction=direction,
+                socket_timeout=self.target.timeout,
+                progress4=callback,
+            )
+            with transfer:
+                yield transfer
+        except FileTransferError:
+            raise
+        except SCPException as exc:
+            raise scp_error(device, remote, str(exc), None) from None
+        except paramiko.AuthenticationException:
+            raise FileTransferError(
+                device,
+                "the SCP connection was refused: authentication failed",
+                hint="check the device's secrets group: nettui secrets check GROUP",
+            ) from None
+        except (paramiko.SSHException, OSError, EOFError) as exc:
+            reason = first_line(str(exc)) or type(exc).__name__
+            raise TransferFailed(
+                device,
+                f"the SCP connection failed during the transfer of {remote.path}: {reason}",
+                hint="try again; the device may hold a partial file",
+            ) from None
+        except (ValueError, NetmikoBaseException) as exc:
+            raise FileTransferError(
+                device,
+                f"the device's answer during the transfer of {remote.path} was not understood: {first_line(str(exc))}",
+            ) from None
+
+    def _netmiko_md5(self, transfer: Any, remote: RemoteFile) -> str:
+        output = str(transfer.remote_md5())
+        digest = parse_digest(output, "md5")
+        if digest is None:
+            raise FileTransferError(
+                self.target.name, f"the device computed no md5 for {remote.path}: {first_line(output) or '(nothing)'}"
+            )
+        return digest
 
 
 def _classify(device: str, command: str, exc: Exception, conn: Any) -> DeviceError:

@@ -40,6 +40,11 @@ BUILTIN_PROVIDERS: dict[str, tuple[str, str, list[str]]] = {
         "SSH CLI sessions through scrapli (built in)",
         ["send_command", "send_config", "get_config", "get_facts"],
     ),
+    "asyncssh": (
+        "drivers.asyncssh_provider:AsyncsshProvider",
+        "SSH CLI sessions through asyncssh, in nettui's event loop (built in)",
+        ["send_command", "send_config", "get_config", "get_facts"],
+    ),
 }
 _MAX_LOCATION_DEPTH = 64  # deeper than any real site hierarchy; also stops a parent cycle
 

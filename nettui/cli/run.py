@@ -124,7 +124,7 @@ def acting_user(app: AppContext, as_user: str | None) -> str:
 @click.option("--dry-run", is_flag=True, help="Render and check; change nothing.")
 @click.option(
     "--driver",
-    type=click.Choice(["netmiko", "scrapli"]),
+    type=click.Choice(["netmiko", "scrapli", "asyncssh"]),
     default=None,
     help="Client library for every device (default: each device's provider config, else netmiko).",
 )

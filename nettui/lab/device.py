@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 
 _BACKSPACES = ("\x08", "\x7f")
 _MAX_LINE = 4096  # a line longer than any real CLI accepts is cut, so input cannot grow without bound
+_TYPED_RUN = re.compile(r"[^\x00-\x1f\x7f]+")  # printable characters: added to the line and echoed as typed
 
 
 @dataclass(eq=False)
@@ -142,6 +144,23 @@ class CliSession:
             return str(reject(line))
         return "Command authorization failed.\n"
 
+    def terminal_size(self) -> tuple[int, int] | None:
+        """The client's window (columns, lines) as the SSH channel last heard it, window
+        changes included; None without a PTY. The channel is the one the session writes to."""
+        get_size = getattr(self._channel(), "get_terminal_size", None)
+        if get_size is None:
+            return None
+        width, height = get_size()[:2]
+        return (width, height) if width and height else None
+
+    def terminal_type(self) -> str:
+        """The client's terminal type (TERM), "" without a PTY."""
+        get_type = getattr(self._channel(), "get_terminal_type", None)
+        return (get_type() or "") if get_type is not None else ""
+
+    def _channel(self) -> Any:
+        return getattr(getattr(self._write, "__self__", None), "_chan", None)
+
     # -- input ----------------------------------------------------------------------------
 
     def feed(self, data: str) -> None:
@@ -159,6 +178,18 @@ class CliSession:
         # Characters are consumed only while no command is in progress, so type-ahead is
         # echoed after the previous command's output, as a real terminal line does.
         while self._pending and not self._busy and not self._closed:
+            if not self._escape:
+                # A run of ordinary characters (most of what is typed) is taken in one step.
+                run = _TYPED_RUN.match(self._pending)
+                if run is not None:
+                    text = run.group(0)
+                    self._pending = self._pending[len(text) :]
+                    self._after_cr = False
+                    kept = text[: max(_MAX_LINE - len(self._line), 0)]
+                    self._line.extend(kept)
+                    if self._echo and kept:
+                        self._write(kept)
+                    continue
             char = self._pending[0]
             self._pending = self._pending[1:]
             if self._escape == 1:

@@ -22,6 +22,7 @@ class Faults:
     drop_after_bytes: int | None = None  # abort the connection once this many bytes were sent
     reject_commands: list[str] = field(default_factory=list)  # commands (prefixes) refused
     refuse_connections: bool = False  # the listening port is closed
+    corrupt_transfers: bool = False  # files written over SCP/SFTP are stored with one byte changed
 
     def rejects(self, command: str) -> bool:
         """Whether ``command`` is one that this device refuses."""
@@ -43,3 +44,4 @@ class Faults:
         self.drop_after_bytes = None
         self.reject_commands = []
         self.refuse_connections = False
+        self.corrupt_transfers = False

@@ -24,10 +24,12 @@ from typing import Any, TypeVar
 
 import asyncssh
 
+from drivers.ssh_wire import tune_connection
 from nettui.lab.device import CliSession, LabDevice
 from nettui.lab.platforms import PLATFORM_NAMES, get_platform
 from nettui.lab.state import DeviceState
 from nettui.lab.topology import Topology, load_topology
+from nettui.lab.transfer import route_session
 
 __all__ = ["HOST_KEY_FILE", "Lab", "LabThread", "run_lab_in_thread"]
 
@@ -56,6 +58,12 @@ class _LabSSHServer(asyncssh.SSHServer):
         if self._device is None or self._device.faults.refuse_connections or self._lab.is_reloading(self._device):
             conn.abort()
             return
+        # What the device says in one turn goes out in one TCP segment, as from OpenSSH's
+        # output buffer, without CBC-only padding packets (drivers.ssh_wire).
+        tune_connection(conn)
+        # asyncssh re-reads its server configuration for every login, in a worker thread;
+        # the lab has no configuration to re-read (its options are fixed at start).
+        conn.reload_config = _no_config_to_reload  # type: ignore[method-assign]
         if self._lab.quick_ack:
             _ack_promptly(conn)
 
@@ -74,7 +82,8 @@ class _LabSSHServer(asyncssh.SSHServer):
     def session_requested(self) -> asyncssh.SSHServerSession[str] | bool:
         if self._device is None or self._conn is None:
             return False
-        return _LabSession(self._device, self._conn)
+        # SCP and SFTP requests on this channel go to the device's files (nettui.lab.transfer).
+        return route_session(_LabSession(self._device, self._conn), self._device)
 
 
 class _LabSession(asyncssh.SSHServerSession):  # type: ignore[type-arg]
@@ -182,6 +191,10 @@ class _LabSession(asyncssh.SSHServerSession):  # type: ignore[type-arg]
         chan = self._chan
         if chan is not None and not chan.is_closing():
             chan.exit(0)
+
+
+async def _no_config_to_reload() -> None:
+    return None
 
 
 def _ack_promptly(conn: asyncssh.SSHServerConnection) -> None:

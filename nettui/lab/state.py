@@ -9,18 +9,23 @@ statements (that is how Junos itself thinks of it), in :class:`JunosConfig`.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import ipaddress
+import threading
 import time
+import weakref
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 __all__ = [
+    "Blob",
     "DeviceConfig",
     "DeviceState",
     "Interface",
     "JunosConfig",
     "LldpNeighbor",
     "Vrf",
+    "intern_blob",
     "parse_vlan_list",
     "render_vlan_list",
 ]
@@ -166,6 +171,52 @@ class LldpNeighbor:
     description: str
 
 
+class Blob:
+    """The content of a file, held once per process however many devices have a copy of it.
+
+    A thousand devices given the same image keep one copy: :func:`intern_blob` returns the
+    blob already held for identical content, and a blob goes away with the last file that
+    refers to it (the registry holds it weakly).
+    """
+
+    __slots__ = ("__weakref__", "data", "md5", "sha256")
+
+    def __init__(self, data: bytes, md5: str, sha256: str) -> None:
+        self.data = data
+        self.md5 = md5
+        self.sha256 = sha256
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __repr__(self) -> str:
+        return f"Blob({len(self.data)} bytes, md5 {self.md5})"
+
+
+_BLOBS: weakref.WeakValueDictionary[str, Blob] = weakref.WeakValueDictionary()
+_BLOBS_LOCK = threading.Lock()  # labs of several threads (tests) share the registry
+
+
+def intern_blob(data: bytes | bytearray) -> Blob:
+    """The one blob for ``data``: an existing one with the same SHA-256, or a new one."""
+    sha256 = hashlib.sha256(data).hexdigest()
+    with _BLOBS_LOCK:
+        found = _BLOBS.get(sha256)
+        if found is not None:
+            return found
+    blob = Blob(bytes(data), hashlib.md5(data, usedforsecurity=False).hexdigest(), sha256)
+    with _BLOBS_LOCK:
+        return _BLOBS.setdefault(sha256, blob)
+
+
+def virtual_digest(key: str, size: int, algorithm: str) -> str:
+    """A stable stand-in digest for a file the lab holds no content for (the factory image,
+    an image "downloaded" by a simulated ``copy http://...``): the same name and size always
+    give the same value, as the same real file would."""
+    name = key.rsplit("/", 1)[-1].rsplit(":", 1)[-1]
+    return hashlib.new(algorithm, f"nettui-lab:{name}:{size}".encode(), usedforsecurity=False).hexdigest()
+
+
 @dataclass
 class DeviceState:
     """Everything that lives for the life of the lab on one device."""
@@ -181,6 +232,9 @@ class DeviceState:
     junos: JunosConfig | None = None
     junos_history: list[JunosConfig] = field(default_factory=list)  # [0] is the active one
     files: dict[str, int] = field(default_factory=dict)  # "flash:name" -> size in bytes
+    # The content of files written over SCP/SFTP or copied from one; files missing here are
+    # simulated (a size and a stand-in digest, no bytes). Not saved in the state file.
+    blobs: dict[str, Blob] = field(default_factory=dict)
     booted_at: float = field(default_factory=time.time)
     boot_image: str | None = None
     installed_version: str | None = None  # the version that a reload will boot
@@ -201,16 +255,50 @@ class DeviceState:
         minutes = rest // 60
         return f"{days} days, {hours} hours, {minutes} minutes"
 
+    def file_digest(self, key: str, algorithm: str = "md5") -> str:
+        """The ``md5`` or ``sha256`` of the file ``key`` (KeyError if there is none)."""
+        size = self.files[key]
+        blob = self.blobs.get(key)
+        if blob is None:
+            return virtual_digest(key, size, algorithm)
+        if algorithm == "md5":
+            return blob.md5
+        if algorithm == "sha256":
+            return blob.sha256
+        return hashlib.new(algorithm, blob.data).hexdigest()
+
+    def write_file(self, key: str, content: Blob | int) -> None:
+        """Create or replace the file ``key``: real content, or a simulated file of a size."""
+        if isinstance(content, Blob):
+            self.files[key] = len(content)
+            self.blobs[key] = content
+        else:
+            self.files[key] = content
+            self.blobs.pop(key, None)
+
+    def copy_file(self, source: str, destination: str) -> None:
+        """Copy a file on the device; the copy shares the original's content."""
+        blob = self.blobs.get(source)
+        self.write_file(destination, blob if blob is not None else self.files[source])
+
+    def delete_file(self, key: str) -> None:
+        """Remove the file ``key`` (KeyError if there is none)."""
+        del self.files[key]
+        self.blobs.pop(key, None)
+
     def to_json(self) -> dict[str, Any]:
-        """A JSON-able snapshot, for the lab's state file."""
+        """A JSON-able snapshot, for the lab's state file (file contents are not kept)."""
         from dataclasses import asdict
 
-        return asdict(self)
+        data = asdict(dataclasses.replace(self, blobs={}))
+        del data["blobs"]
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> DeviceState:
         """The inverse of :meth:`to_json`."""
         data = dict(data)
+        data.pop("blobs", None)
         for key in ("config", "startup"):
             raw = data.get(key)
             if raw is not None:

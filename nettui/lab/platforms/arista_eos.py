@@ -5,8 +5,9 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, ClassVar
 
-from nettui.lab.platforms.base import Response
+from nettui.lab.platforms.base import FileSystem, Response
 from nettui.lab.platforms.cisco_common import CiscoLikePlatform, Handler, colon_mac
+from nettui.lab.platforms.shell import enter_shell, run_shell_line
 from nettui.lab.state import DeviceConfig, DeviceState, Interface
 
 if TYPE_CHECKING:
@@ -40,6 +41,18 @@ class AristaEos(CiscoLikePlatform):
     image_prefix = "flash:"
     slash_ip_only = True
     ntp_source_command = "ntp local-interface"
+    # flash: is /mnt/flash in bash (where SCP puts files) and file:/mnt/flash/ to verify.
+    file_systems = (
+        FileSystem(
+            "flash:",
+            3_957_878_784,
+            920_350_720,
+            aliases=("flash:/", "/mnt/flash/", "file:/mnt/flash/"),
+            kind="ext4",
+            device="/dev/sda1",
+            mount="/mnt/flash",
+        ),
+    )
 
     def physical_ports(self, count: int) -> list[tuple[str, str]]:
         """Ethernet1 .. EthernetN."""
@@ -75,8 +88,31 @@ class AristaEos(CiscoLikePlatform):
         return super().mode_suffix(session)
 
     def exec_commands(self) -> list[tuple[str, Handler]]:
-        """EOS also takes ``show vlan N``."""
-        return [*super().exec_commands(), ("show vlan <vid>", self.x_show_vlan_id)]
+        """EOS also takes ``show vlan N``, and has bash underneath."""
+        return [
+            *super().exec_commands(),
+            ("show vlan <vid>", self.x_show_vlan_id),
+            ("bash", self.x_bash),
+            ("bash <command...>", self.x_bash),
+        ]
+
+    def x_bash(self, s: CliSession, a: dict[str, str]) -> Response:
+        """``bash`` opens the shell; ``bash CMD`` runs one command there and comes back."""
+        command = a.get("command")
+        if command is None:
+            enter_shell(s)
+            return Response("Arista Networks EOS shell\n")
+        enter_shell(s)
+        try:
+            return run_shell_line(self, s, command, program="bash")
+        finally:
+            s.mode = s.data.pop("shell_return", "exec")
+
+    def prompt(self, session: CliSession) -> str:
+        """The CLI prompt, or bash's ``[admin@sw1 ~]$ ``."""
+        if session.mode == "shell":
+            return f"[{session.device.username}@{self.cfg(session).hostname} ~]$ "
+        return super().prompt(session)
 
     def invalid(self, session: CliSession, line: str, index: int, incomplete: bool) -> Response:
         """``% Invalid input (at token N: 'word')``."""
@@ -95,9 +131,15 @@ class AristaEos(CiscoLikePlatform):
         return "% Access denied"
 
     def handle(self, session: CliSession, line: str) -> Response:
-        """Remember the raw line, then run it."""
+        """Remember the raw line, then run it (in bash, when the session is there)."""
+        if session.mode == "shell":
+            return run_shell_line(self, session, line, program="bash")
         session.data["line"] = line
         return super().handle(session, line)
+
+    def verify_progress(self, size: int) -> str:
+        """EOS prints the digest alone."""
+        return ""
 
     def terminal_length_message(self, length: int) -> str:
         """EOS confirms: netmiko waits for exactly this."""
@@ -450,21 +492,20 @@ System has {self.interface_count + 1} ports
         lines.append("  Ethernet MTU 9214 bytes, BW 25000000 kbit")
         return "\n".join(lines)
 
-    def dir_listing(self, session: CliSession, filesystem: str) -> str:
+    def dir_listing(self, session: CliSession, fs: FileSystem, name: str, entries: list[tuple[str, int]]) -> str:
         """``dir flash:``."""
-        filesystem = filesystem if filesystem.endswith(":") else filesystem.split(":")[0] + ":"
-        files = sorted((n, s) for n, s in session.state.files.items() if n.startswith(filesystem))
-        lines = [f"Directory of {filesystem}/", ""]
-        for name, size in files:
-            lines.append(f"       -rwx  {size:>12}           Dec 19 06:51  {name.split(':', 1)[1]}")
-        lines += ["", "3957878784 bytes total (1963786240 bytes free)"]
+        lines = [f"Directory of {fs.prefix}/{name}", ""]
+        for file_name, size in entries:
+            lines.append(f"       -rwx  {size:>12}           Dec 19 06:51  {file_name}")
+        lines += ["", f"{fs.total} bytes total ({self.free_bytes(session.state, fs)} bytes free)"]
         return "\n".join(lines)
 
     def show_file_systems(self, session: CliSession) -> str:
         """``show file systems``."""
+        fs = self.file_systems[0]
         return (
             "File Systems:\n\n     Size(b)     Free(b)      Type  Flags  Prefixes\n"
-            "*  3957878784  1963786240      ext4     rw   flash:\n"
+            f"* {fs.total:>11} {self.free_bytes(session.state, fs):>11}      ext4     rw   flash:\n"
             "           -           -   network     rw   http: https: scp: ftp:"
         )
 

@@ -18,7 +18,17 @@ if TYPE_CHECKING:
     from nettui.lab.device import CliSession, LabDevice
     from nettui.lab.state import DeviceState
 
-__all__ = ["Command", "Grammar", "Match", "Platform", "Response", "apply_pipe", "tokens_of"]
+__all__ = [
+    "Command",
+    "FileProblem",
+    "FileSystem",
+    "Grammar",
+    "Match",
+    "Platform",
+    "Response",
+    "apply_pipe",
+    "tokens_of",
+]
 
 
 @dataclass
@@ -151,6 +161,41 @@ def apply_pipe(text: str, pipe: str) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class FileSystem:
+    """One file system of a device: where files are kept, its size, and how it is spelled.
+
+    Files are keyed ``prefix + name`` in :attr:`DeviceState.files` (``flash:image.bin``,
+    ``/var/tmp/pkg.tgz``); ``aliases`` are the other spellings a client may use for the same
+    place (``flash:/``, ``/mnt/flash/`` in EOS's bash, ``file:/mnt/flash/`` for EOS's verify).
+    """
+
+    prefix: str
+    total: int  # bytes
+    reserved: int  # bytes used by the software itself, not listed as files
+    aliases: tuple[str, ...] = ()
+    kind: str = "disk"
+    device: str = "/dev/sda1"  # what df shows for it
+    mount: str = ""  # where a Unix shell on the device sees it
+
+    def spellings(self) -> list[str]:
+        """The prefix and its aliases, longest first (so ``flash:/`` wins over ``flash:``)."""
+        return sorted((self.prefix, *self.aliases), key=len, reverse=True)
+
+
+class FileProblem(Exception):
+    """A file operation the device refuses; ``reason`` is the errno text (``No such file or directory``)."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+NO_SUCH_FILE = "No such file or directory"
+NO_SPACE = "No space left on device"
+
+
 class Platform(ABC):
     """A simulated network operating system."""
 
@@ -222,6 +267,71 @@ class Platform(ABC):
         """An SSH exec request: run one command at full privilege and return its output."""
         response = self.handle(session, command)
         return response.output
+
+    # -- files ----------------------------------------------------------------------------------
+
+    # The first is where images go and where a bare file name lands.
+    file_systems: tuple[FileSystem, ...] = ()
+
+    def resolve_file(self, path: str) -> tuple[FileSystem, str]:
+        """``flash:/x.bin`` -> (the flash file system, ``x.bin``); the name is empty for the file
+        system itself. Raises :class:`FileProblem` for a place the device does not have."""
+        text = path.strip().strip("'\"")
+        if not self.file_systems:
+            raise FileProblem(path, NO_SUCH_FILE)
+        if text in ("", ".", "./", "~", "~/"):
+            return self.file_systems[0], ""
+        for fs in self.file_systems:
+            for spelling in fs.spellings():
+                if text == spelling.rstrip("/") or text.startswith(spelling):
+                    name = text[len(spelling) :].lstrip("/") if text.startswith(spelling) else ""
+                    return fs, self._file_name(path, name)
+        if ":" in text.split("/", 1)[0] or text.startswith("/"):
+            raise FileProblem(path, NO_SUCH_FILE)
+        return self.file_systems[0], self._file_name(path, text.removeprefix("./"))
+
+    @staticmethod
+    def _file_name(path: str, name: str) -> str:
+        # The lab's file systems are flat: no sub-directories.
+        if "/" in name.rstrip("/") or name in (".", ".."):
+            raise FileProblem(path, NO_SUCH_FILE)
+        return name.rstrip("/")
+
+    def existing_file(self, state: DeviceState, path: str) -> str:
+        """The key of the existing file at ``path``; FileProblem if it is missing or a directory."""
+        fs, name = self.resolve_file(path)
+        if not name:
+            raise FileProblem(path, "Is a directory")
+        key = fs.prefix + name
+        if key not in state.files:
+            raise FileProblem(path, NO_SUCH_FILE)
+        return key
+
+    def used_bytes(self, state: DeviceState, fs: FileSystem) -> int:
+        """What the software and the files on ``fs`` take."""
+        return fs.reserved + sum(size for key, size in state.files.items() if key.startswith(fs.prefix))
+
+    def free_bytes(self, state: DeviceState, fs: FileSystem) -> int:
+        """What is left on ``fs``."""
+        return max(fs.total - self.used_bytes(state, fs), 0)
+
+    def file_system_of(self, key: str) -> FileSystem:
+        """The file system a file key lives on."""
+        for fs in self.file_systems:
+            if key.startswith(fs.prefix):
+                return fs
+        raise FileProblem(key, NO_SUCH_FILE)
+
+    def check_room(self, state: DeviceState, key: str, size: int) -> None:
+        """Raise FileProblem (no space) unless a file of ``size`` bytes fits at ``key``
+        (replacing what is there now)."""
+        fs = self.file_system_of(key)
+        if size > self.free_bytes(state, fs) + state.files.get(key, 0):
+            raise FileProblem(key, NO_SPACE)
+
+    def files_on(self, state: DeviceState, fs: FileSystem) -> list[tuple[str, int]]:
+        """(name, size) of the files on ``fs``, by name."""
+        return sorted((key[len(fs.prefix) :], size) for key, size in state.files.items() if key.startswith(fs.prefix))
 
     def describe(self) -> dict[str, Any]:
         """The names other tools know this platform by."""

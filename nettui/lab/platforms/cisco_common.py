@@ -15,7 +15,16 @@ from abc import abstractmethod
 from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar
 
-from nettui.lab.platforms.base import Grammar, Platform, Response, apply_pipe, tokens_of
+from nettui.lab.platforms.base import (
+    NO_SUCH_FILE,
+    FileProblem,
+    FileSystem,
+    Grammar,
+    Platform,
+    Response,
+    apply_pipe,
+    tokens_of,
+)
 from nettui.lab.state import DeviceConfig, DeviceState, Interface, Vrf, parse_vlan_list, render_vlan_list
 
 if TYPE_CHECKING:
@@ -131,8 +140,16 @@ class CiscoLikePlatform(Platform):
         """``show interfaces X`` for one interface."""
 
     @abstractmethod
-    def dir_listing(self, session: CliSession, filesystem: str) -> str:
-        """``dir [filesystem]``."""
+    def dir_listing(self, session: CliSession, fs: FileSystem, name: str, entries: list[tuple[str, int]]) -> str:
+        """``dir [fs:[name]]``: ``entries`` are the (name, size) to list, one when ``name`` is set."""
+
+    def dir_error(self, path: str, reason: str) -> str:
+        """What ``dir`` says about a file or file system that is not there."""
+        return f"%Error opening {path} ({reason})"
+
+    def file_error(self, verb: str, path: str, reason: str) -> str:
+        """``%Error deleting flash:x (No such file or directory)`` and the like."""
+        return f"%Error {verb} {path} ({reason})"
 
     @abstractmethod
     def show_file_systems(self, session: CliSession) -> str:
@@ -364,6 +381,7 @@ class CiscoLikePlatform(Platform):
             ("configure terminal", self.x_configure),
             ("configure", self.x_configure),
             ("show version", self.x_show_version),
+            ("show terminal", self.x_show_terminal),
             ("show running-config", self.x_show_running),
             ("show running-config all", self.x_show_running),
             ("show running-config interface <name...>", self.x_show_running_interface),
@@ -396,7 +414,15 @@ class CiscoLikePlatform(Platform):
             ("copy running-config startup-config", self.x_copy_run_start),
             ("copy <source> <destination>", self.x_copy),
             ("delete <file...>", self.x_delete),
+            *self.digest_commands(),
             ("reload", self.x_reload),
+        ]
+
+    def digest_commands(self) -> list[tuple[str, Handler]]:
+        """The command that checks a file's hash: ``verify /md5`` on IOS and EOS."""
+        return [
+            ("verify <algorithm:/md5|/sha512> <path>", self.x_verify),
+            ("verify <algorithm:/md5|/sha512> <path> <expected>", self.x_verify),
         ]
 
     def config_commands(self) -> list[tuple[str, Handler]]:
@@ -527,6 +553,13 @@ class CiscoLikePlatform(Platform):
             return self.invalid(s, f"terminal width {a['n']}", 2, False)
         s.data["width"] = int(a["n"])
         return Response(self.terminal_width_message(int(a["n"])))
+
+    def x_show_terminal(self, s: CliSession, a: dict[str, str]) -> Response:
+        """The line's settings; its size follows the client's window (SSH window changes)."""
+        width, length = s.terminal_size() or (80, 24)
+        width, length = s.data.get("width", width), s.data.get("length", length)
+        kind = s.terminal_type()
+        return Response(f'Line 2, Location: "", Type: "{kind}"\nLength: {length} lines, Width: {width} columns\n')
 
     def terminal_length_message(self, length: int) -> str:
         """Some platforms confirm ``terminal length``; IOS says nothing."""
@@ -775,7 +808,20 @@ class CiscoLikePlatform(Platform):
         return Response(f"BOOT variable = {boot};\nManual Boot = no\nEnable Break = no")
 
     def x_dir(self, s: CliSession, a: dict[str, str]) -> Response:
-        return Response(self.dir_listing(s, a.get("fs", self.image_prefix).strip()))
+        words = [w for w in a.get("fs", "").split() if w.lower() not in ("/all", "/recursive")]
+        path = words[-1] if words else self.file_systems[0].prefix
+        try:
+            fs, name = self.resolve_file(path)
+        except FileProblem:
+            return Response(self.dir_error(path, "No such device"))
+        if name:
+            size = s.state.files.get(fs.prefix + name)
+            if size is None:
+                return Response(self.dir_error(path, NO_SUCH_FILE))
+            entries = [(name, size)]
+        else:
+            entries = self.files_on(s.state, fs)
+        return Response(self.dir_listing(s, fs, name, entries))
 
     def x_write(self, s: CliSession, a: dict[str, str]) -> Response:
         s.state.startup = self.cfg(s).copy()
@@ -790,19 +836,61 @@ class CiscoLikePlatform(Platform):
             return self.x_write(s, a)
         if ":" not in destination or not source:
             return self.invalid(s, f"copy {source} {destination}", 2, False)
-        filesystem, _, name = destination.partition(":")
-        name = name.lstrip("/") or source.rstrip("/").rsplit("/", 1)[-1]
-        target = f"{filesystem}:{name}"
-        size = 1_073_741_824 if self.version_from_image(name) else 4096
-        s.state.files[target] = size
-        return Response(f"Copied {size} bytes from {source} to {target}\n{size} bytes copied in 12.345 secs")
+        state = s.state
+        source_name = source.rstrip("/").rsplit("/", 1)[-1].rsplit(":", 1)[-1]
+        content: int | None = None
+        source_key: str | None = None
+        if "://" in source:
+            # From a server the lab does not have: a simulated download of a plausible size.
+            content = 1_073_741_824 if self.version_from_image(source_name) else 4096
+        else:
+            try:
+                source_key = self.existing_file(state, source)
+            except FileProblem as exc:
+                return Response(self.file_error("opening", source, exc.reason))
+        try:
+            fs, name = self.resolve_file(destination)
+            key = fs.prefix + (name or source_name)
+            size = content if content is not None else state.files[source_key or ""]
+            self.check_room(state, key, size)
+        except FileProblem as exc:
+            return Response(self.file_error("copying", destination, exc.reason))
+        if source_key is not None:
+            state.copy_file(source_key, key)
+        else:
+            state.write_file(key, size)
+        return Response(f"Copied {size} bytes from {source} to {key}\n{size} bytes copied in 12.345 secs")
 
     def x_delete(self, s: CliSession, a: dict[str, str]) -> Response:
-        name = a["file"].split()[-1]
-        if name not in s.state.files:
-            return Response(f"%Error deleting {name} (No such file or directory)")
-        del s.state.files[name]
+        words = [w for w in a["file"].split() if w.lower() not in ("/force", "/recursive", "no-prompt")]
+        path = words[-1] if words else a["file"]
+        try:
+            s.state.delete_file(self.existing_file(s.state, path))
+        except FileProblem as exc:
+            return Response(self.file_error("deleting", path, exc.reason))
         return Response()
+
+    def x_verify(self, s: CliSession, a: dict[str, str]) -> Response:
+        """``verify /md5 flash:x.bin [expected]``: the file's digest, computed by the device."""
+        path, algorithm = a["path"], a["algorithm"].lstrip("/")
+        try:
+            key = self.existing_file(s.state, path)
+        except FileProblem as exc:
+            return Response(self.file_error("opening", path, exc.reason))
+        digest = s.state.file_digest(key, algorithm)
+        progress = self.verify_progress(s.state.files[key])
+        expected = a.get("expected")
+        if expected is None:
+            return Response(f"{progress}verify /{algorithm} ({path}) = {digest}")
+        if expected.lower() == digest:
+            return Response(f"{progress}%Verified ({path}) = {digest}")
+        return Response(
+            f"{progress}%Error verifying {path}\nComputed signature = {digest}\nSubmitted signature = {expected}"
+        )
+
+    def verify_progress(self, size: int) -> str:
+        """IOS prints a dot per chunk read, then ``Done!``; EOS prints nothing."""
+        return "." * min(max(size // 8_000_000, 1), 80) + "Done!\n"
 
     def x_reload(self, s: CliSession, a: dict[str, str]) -> Response:
         def confirm(session: CliSession, line: str) -> Response:
@@ -817,11 +905,16 @@ class CiscoLikePlatform(Platform):
     def prepare_boot(self, s: CliSession) -> None:
         """On reload: boot the configured image, which sets the running version."""
         image = self.cfg(s).boot_system or s.state.boot_image
-        if image and image in s.state.files:
-            version = self.version_from_image(image)
-            if version:
-                s.state.installed_version = version
-                s.state.boot_image = image
+        if not image:
+            return
+        try:
+            key = self.existing_file(s.state, image)
+        except FileProblem:
+            return  # a missing image: the device falls back to the one it runs
+        version = self.version_from_image(key)
+        if version:
+            s.state.installed_version = version
+            s.state.boot_image = key
 
     # -- configuration handlers --------------------------------------------------------------
 

@@ -11,8 +11,8 @@ import hashlib
 import time
 from typing import TYPE_CHECKING, ClassVar
 
-from nettui.lab.platforms.base import Response
-from nettui.lab.platforms.cisco_common import CiscoLikePlatform, colon_mac
+from nettui.lab.platforms.base import FileProblem, FileSystem, Response
+from nettui.lab.platforms.cisco_common import CiscoLikePlatform, Handler, colon_mac
 from nettui.lab.state import DeviceConfig, DeviceState, Interface
 
 if TYPE_CHECKING:
@@ -56,6 +56,57 @@ class CiscoIos(CiscoLikePlatform):
     serial_prefix = "FOC"
     mac_oui = "001e.14"
     has_aaa_new_model = True
+    # A Catalyst 9300's flash: (bootflash: is another name for it); the software takes what
+    # is not listed, so that a factory-fresh switch shows the free space a real one does.
+    file_systems = (
+        FileSystem("flash:", 11_353_194_496, 1_508_605_952, aliases=("flash:/", "bootflash:", "bootflash:/")),
+    )
+
+    def exec_commands(self) -> list[tuple[str, Handler]]:
+        """IOS-XE also installs software in install mode."""
+        return [
+            *super().exec_commands(),
+            ("install add file <path> activate commit", self.x_install),
+            ("install add file <path> activate commit prompt-level none", self.x_install_no_prompt),
+        ]
+
+    def x_install_no_prompt(self, s: CliSession, a: dict[str, str]) -> Response:
+        """``install add file flash:X activate commit prompt-level none``: no question asked."""
+        return self.x_install(s, a, ask=False)
+
+    def x_install(self, s: CliSession, a: dict[str, str], ask: bool = True) -> Response:
+        """``install add file flash:X activate commit``: asks, then reloads into the new version."""
+        path = a["path"]
+        try:
+            key = self.existing_file(s.state, path)
+        except FileProblem as exc:
+            return Response(f"FAILED: install_add_activate_commit : {path}: {exc.reason}")
+        version = self.version_from_image(key)
+        if version is None:
+            return Response(f"FAILED: install_add_activate_commit : {path} is not a valid IOS-XE image")
+        started = (
+            "install_add_activate_commit: START\n"
+            f"install_add_activate_commit: Adding PACKAGE\n--- Starting initial file syncing ---\n"
+            f"Info: Finished copying {path} to the selected switch(es)\nFinished initial file syncing\n"
+            "install_add_activate_commit: Activating PACKAGE\n"
+        )
+
+        def answer(session: CliSession, reply: str) -> Response:
+            if reply.strip().lower() not in ("y", "yes"):
+                return Response("install_add_activate_commit: Aborted by user")
+            session.state.installed_version = version
+            session.state.boot_image = key
+            return Response("--- Starting Commit ---\nFinished Commit\nReloading", prompt=False, reload=True)
+
+        if not ask:
+            response = answer(s, "y")
+            response.output = started + response.output
+            return response
+        s.data["confirm"] = answer
+        return Response(
+            started + "This operation may require a reload of the system. Do you want to proceed? [y/n]",
+            prompt=False,
+        )
 
     def physical_ports(self, count: int) -> list[tuple[str, str]]:
         """Gi1/0/1 .. Gi1/0/N."""
@@ -453,24 +504,23 @@ Configuration register is 0x102
         ]
         return "\n".join(lines)
 
-    def dir_listing(self, session: CliSession, filesystem: str) -> str:
-        """``dir flash:``."""
-        filesystem = filesystem if filesystem.endswith(":") else filesystem.split(":")[0] + ":"
-        files = sorted((n, s) for n, s in session.state.files.items() if n.startswith(filesystem))
-        lines = [f"Directory of {filesystem}/", ""]
-        for number, (name, size) in enumerate(files, start=1):
-            lines.append(
-                f"{number * 1000 + 3:>8}  -rw-{size:>15}  Oct 20 2023 10:44:00 +00:00  {name.split(':', 1)[1]}"
-            )
-        lines += ["", "11353194496 bytes total (8770846720 bytes free)"]
+    def dir_listing(self, session: CliSession, fs: FileSystem, name: str, entries: list[tuple[str, int]]) -> str:
+        """``dir flash:`` / ``dir flash:/x.bin``."""
+        lines = [f"Directory of {fs.prefix}/{name}", ""]
+        for number, (file_name, size) in enumerate(entries, start=1):
+            lines.append(f"{number * 1000 + 3:>8}  -rw-{size:>15}  Oct 20 2023 10:44:00 +00:00  {file_name}")
+        free = self.free_bytes(session.state, fs)
+        lines += ["", f"{fs.total} bytes total ({free} bytes free)"]
         return "\n".join(lines)
 
     def show_file_systems(self, session: CliSession) -> str:
         """``show file systems``."""
-        return """File Systems:
+        fs = self.file_systems[0]
+        free = self.free_bytes(session.state, fs)
+        return f"""File Systems:
 
        Size(b)       Free(b)      Type  Flags  Prefixes
-*  11353194496    8770846720      disk     rw   flash:
+*  {fs.total:>11}   {free:>11}      disk     rw   flash:
     1651314688    1647255552      disk     rw   crashinfo:
         2097152       2097152     nvram     rw   nvram:
              -             -   network     rw   tftp: scp: http: https: ftp:"""

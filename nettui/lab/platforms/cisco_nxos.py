@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, ClassVar
 
-from nettui.lab.platforms.base import Response
+from nettui.lab.platforms.base import FileProblem, FileSystem, Response
 from nettui.lab.platforms.cisco_common import CiscoLikePlatform, Handler
 from nettui.lab.state import DeviceConfig, DeviceState, Interface
 
@@ -42,6 +42,15 @@ class CiscoNxos(CiscoLikePlatform):
     image_prefix = "bootflash:"
     boot_command = "boot nxos"
     ntp_source_command = "ntp source-interface"
+    file_systems = (
+        FileSystem(
+            "bootflash:",
+            53_999_287_744,
+            3_841_650_688,
+            aliases=("bootflash:///", "bootflash://sup-local/", "bootflash:/", "/bootflash/"),
+            mount="/bootflash",
+        ),
+    )
 
     def physical_ports(self, count: int) -> list[tuple[str, str]]:
         """Ethernet1/1 .. Ethernet1/N."""
@@ -95,6 +104,26 @@ class CiscoNxos(CiscoLikePlatform):
             ("copy running-config startup-config", self.x_copy_run_start),
             *super().exec_commands(),
         ]
+
+    def digest_commands(self) -> list[tuple[str, Handler]]:
+        """NX-OS has no ``verify``: ``show file bootflash:x.bin md5sum`` prints the bare digest."""
+        return [("show file <path> <algorithm:md5sum|sha256sum|sha512sum>", self.x_show_file_digest)]
+
+    def x_show_file_digest(self, s: CliSession, a: dict[str, str]) -> Response:
+        path = a["path"]
+        try:
+            key = self.existing_file(s.state, path)
+        except FileProblem as exc:
+            return Response(f"{path}: {exc.reason}")
+        return Response(s.state.file_digest(key, a["algorithm"].removesuffix("sum")))
+
+    def dir_error(self, path: str, reason: str) -> str:
+        """NX-OS says just that."""
+        return reason
+
+    def file_error(self, verb: str, path: str, reason: str) -> str:
+        """``No such file or directory`` / ``No space left on device``, as NX-OS words them."""
+        return f"{path}: {reason}" if verb != "deleting" else reason
 
     def configure_message(self) -> str:
         """NX-OS's line on entering configuration mode."""
@@ -474,27 +503,26 @@ Active Package(s):
         lines += ["  MTU 1500 bytes, BW 10000000 Kbit , DLY 10 usec", f"  Port mode is {iface.mode}"]
         return "\n".join(lines)
 
-    def dir_listing(self, session: CliSession, filesystem: str) -> str:
-        """``dir bootflash:``."""
-        filesystem = filesystem if filesystem.endswith(":") else filesystem.split(":")[0] + ":"
-        files = sorted((n, s) for n, s in session.state.files.items() if n.startswith(filesystem))
-        lines = []
-        for name, size in files:
-            lines.append(f"{size:>12}    Dec 19 06:51:36 2023  {name.split(':', 1)[1]}")
+    def dir_listing(self, session: CliSession, fs: FileSystem, name: str, entries: list[tuple[str, int]]) -> str:
+        """``dir bootflash:`` / ``dir bootflash:x.bin``."""
+        lines = [f"{size:>12}    Dec 19 06:51:36 2023  {file_name}" for file_name, size in entries]
+        used = self.used_bytes(session.state, fs)
         lines += [
             "",
-            f"Usage for {filesystem}//sup-local",
-            " 4915392512 bytes used",
-            "49084895232 bytes free",
-            "53999287744 bytes total",
+            f"Usage for {fs.prefix}//sup-local",
+            f"{used:>11} bytes used",
+            f"{self.free_bytes(session.state, fs):>11} bytes free",
+            f"{fs.total:>11} bytes total",
         ]
         return "\n".join(lines)
 
     def show_file_systems(self, session: CliSession) -> str:
         """``show file systems``."""
+        fs = self.file_systems[0]
+        free = self.free_bytes(session.state, fs)
         return (
             "File Systems:\n\n     Size(b)     Free(b)      Type  Flags  Prefixes\n"
-            " 53999287744 49084895232      disk     rw   bootflash:\n"
+            f" {fs.total:>11} {free:>11}      disk     rw   bootflash:\n"
             "      524288      524288     nvram     rw   nvram:\n"
             "           -           -   network     rw   scp: sftp: tftp: http:"
         )

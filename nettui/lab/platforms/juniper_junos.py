@@ -13,8 +13,9 @@ import re
 import time
 from typing import TYPE_CHECKING, ClassVar
 
-from nettui.lab.platforms.base import Platform, Response, apply_pipe, tokens_of
+from nettui.lab.platforms.base import FileProblem, FileSystem, Platform, Response, apply_pipe, tokens_of
 from nettui.lab.platforms.cisco_common import colon_mac, serial_for, system_mac
+from nettui.lab.platforms.shell import enter_shell, run_shell_line
 from nettui.lab.state import DeviceState, JunosConfig
 
 if TYPE_CHECKING:
@@ -71,6 +72,22 @@ class JuniperJunos(Platform):
     mac_oui = "2c6b.f5"
     serial_prefix = "PE"
     mgmt_interface = "me0"
+    # /var/tmp, where packages are copied to (a bare file name lands there too).
+    file_systems = (
+        FileSystem(
+            "/var/tmp/",  # noqa: S108 - a path on the simulated device
+            3_221_225_472,
+            776_490_189,
+            aliases=("/.mount/var/tmp/",),
+            device="/dev/gpt/var",
+            mount="/.mount/var",
+        ),
+    )
+    _DIGESTS: ClassVar[dict[str, tuple[str, str]]] = {
+        "md5": ("md5", "MD5"),
+        "sha1": ("sha1", "SHA1"),
+        "sha-256": ("sha256", "SHA256"),
+    }
 
     # -- state ---------------------------------------------------------------------------------
 
@@ -165,6 +182,8 @@ class JuniperJunos(Platform):
             return f"\n[edit{' ' + edit if edit else ''}]\n{user}@{host}# "
         if session.mode == "confirm":
             return ""
+        if session.mode == "shell":
+            return "$ " if session.data.get("shell") == "sh" else "% "
         return f"{user}@{host}> "
 
     def error(self, session: CliSession, line: str, index: int, message: str) -> Response:
@@ -180,6 +199,8 @@ class JuniperJunos(Platform):
 
     def handle(self, session: CliSession, line: str) -> Response:
         """Run one line in operational or configuration mode."""
+        if session.mode == "shell":
+            return run_shell_line(self, session, line, program=str(session.data.get("shell", "sh")))
         if session.mode == "confirm":
             handler = session.data.pop("confirm")
             session.mode = session.data.pop("confirm_mode", "oper")
@@ -236,15 +257,24 @@ class JuniperJunos(Platform):
         if head == "show":
             return self.show(session, words[1:], pipe, line)
         if head == "file" and len(words) >= 2 and words[1] == "list":
-            directory = words[2] if len(words) > 2 else "/var/tmp/"  # noqa: S108 - on the simulated device
-            return Response(self.file_list(session, directory))
+            paths = [w for w in words[2:] if w not in ("detail", "brief")]
+            directory = paths[0] if paths else "/var/tmp/"  # noqa: S108 - on the simulated device
+            return Response(self.file_list(session, directory, detail="detail" in words))
         if head == "file" and len(words) == 4 and words[1] == "copy":
             return self.file_copy(session, words[2], words[3])
+        if head == "file" and len(words) == 3 and words[1] == "delete":
+            return self.file_delete(session, words[2])
+        if head == "file" and len(words) == 4 and words[1] == "checksum" and words[2] in self._DIGESTS:
+            return self.file_checksum(session, words[2], words[3])
+        if head == "start" and len(words) in (2, 3) and words[1] == "shell":
+            session.data["shell"] = words[2] if len(words) == 3 else "csh"
+            enter_shell(session)
+            return Response()
         if head == "request" and words[1:4] == ["system", "software", "add"] and len(words) >= 5:
             return self.software_add(session, words[4], "reboot" in words[5:])
         if head == "request" and words[1:3] == ["system", "reboot"]:
             return self.reboot(session)
-        known = {"show", "configure", "set", "file", "request", "exit", "quit", "ping", "monitor", "clear"}
+        known = {"show", "configure", "set", "file", "request", "exit", "quit", "ping", "monitor", "clear", "start"}
         if head not in known:
             return self.error(session, line, 0, "unknown command.")
         return self.error(session, line, 1, "syntax error, expecting <command>.")
@@ -272,7 +302,7 @@ class JuniperJunos(Platform):
         elif what == "chassis hardware":
             text = self.chassis_hardware(session)
         elif what == "system storage":
-            text = self.system_storage()
+            text = self.system_storage(state)
         elif what == "system uptime":
             now = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
             text = f"Current time: {now}\nSystem booted: {state.uptime()}"
@@ -596,9 +626,10 @@ class JuniperJunos(Platform):
         return "\n".join(lines)
 
     def show_version(self, session: CliSession) -> str:
-        """``show version`` (EX, single member)."""
+        """``show version`` (EX, single member): the running version; an added package only
+        runs after the reboot."""
         state = session.state
-        version = state.installed_version or state.version
+        version = state.version
         return f"""fpc0:
 --------------------------------------------------------------------------
 Hostname: {self.active(session).hostname()}
@@ -626,36 +657,84 @@ FPC 0            REV 05   650-044931   {state.serial:<17} EX4300-48T
 Power Supply 0   REV 04   740-046873   1EDE{state.serial[2:]:<13} JPSU-350-AC-AFO
 Fan Tray 0                                               Fan Module, Airflow Out (AFO)"""
 
-    def system_storage(self) -> str:
-        """``show system storage``."""
-        return """fpc0:
+    def system_storage(self, state: DeviceState) -> str:
+        """``show system storage``: /var (where /var/tmp is) as its files leave it."""
+        fs = self.file_systems[0]
+        used = self.used_bytes(state, fs)
+        free = self.free_bytes(state, fs)
+        percent = -(-used * 100 // fs.total)
+        return f"""fpc0:
 --------------------------------------------------------------------------
 Filesystem              Size       Used      Avail  Capacity  Mounted on
 /dev/gpt/junos          1.3G       1.1G        77M       94%  /.mount
 tmpfs                   1.1G        32K       1.1G        0%  /.mount/tmp
-/dev/gpt/var            3.0G       1.2G       1.5G       44%  /.mount/var"""
+{fs.device:<16}{_human(fs.total):>12}{_human(used):>11}{_human(free):>11}{percent:>9}%  {fs.mount}"""
 
-    def file_list(self, session: CliSession, directory: str) -> str:
-        """``file list /var/tmp/``."""
-        directory = directory if directory.endswith("/") else directory + "/"
-        names = sorted(n[len(directory) :] for n in session.state.files if n.startswith(directory))
-        return "\n".join([f"{directory}:", *names])
+    def file_list(self, session: CliSession, directory: str, detail: bool = False) -> str:
+        """``file list /var/tmp/ [detail]``."""
+        try:
+            fs, name = self.resolve_file(directory)
+        except FileProblem as exc:
+            return f"{directory}: {exc.reason}"
+        entries = self.files_on(session.state, fs)
+        if name:
+            entries = [(n, size) for n, size in entries if n == name]
+            if not entries:
+                return f"{directory}: No such file or directory"
+        if detail:
+            lines = [f"-rw-r--r--  1 root  wheel  {size:>10} Dec 19 06:51 {n}" for n, size in entries]
+            return "\n".join([f"{fs.prefix}:", *lines, f"total files: {len(entries)}"])
+        return "\n".join([f"{fs.prefix}:", *(n for n, _ in entries)])
 
     def file_copy(self, session: CliSession, source: str, destination: str) -> Response:
-        """``file copy SOURCE /var/tmp/NAME``."""
-        if destination.endswith("/"):
-            destination += source.rstrip("/").rsplit("/", 1)[-1]
-        session.state.files[destination] = 512_000_000 if destination.endswith(".tgz") else 4096
-        return Response(f"{destination.rsplit('/', 1)[-1]}                     100%  488MB  48.8MB/s   00:10")
+        """``file copy SOURCE /var/tmp/NAME``: from a URL (simulated) or another file here."""
+        state = session.state
+        source_name = source.rstrip("/").rsplit("/", 1)[-1].rsplit(":", 1)[-1]
+        source_key: str | None = None
+        try:
+            if "://" not in source:
+                source_key = self.existing_file(state, source)
+            fs, name = self.resolve_file(destination)
+            key = fs.prefix + (name or source_name)
+            # From a URL: a simulated download of a plausible size.
+            size = state.files[source_key] if source_key else (512_000_000 if key.endswith(".tgz") else 4096)
+            self.check_room(state, key, size)
+        except FileProblem as exc:
+            return Response(f"error: file copy failed: {exc.path}: {exc.reason}")
+        if source_key is not None:
+            state.copy_file(source_key, key)
+        else:
+            state.write_file(key, size)
+        return Response(f"{key.rsplit('/', 1)[-1]}                     100%  {size // 1_048_576}MB  48.8MB/s   00:10")
+
+    def file_delete(self, session: CliSession, path: str) -> Response:
+        """``file delete /var/tmp/NAME``."""
+        try:
+            session.state.delete_file(self.existing_file(session.state, path))
+        except FileProblem as exc:
+            return Response(f"error: {path}: {exc.reason}")
+        return Response()
+
+    def file_checksum(self, session: CliSession, kind: str, path: str) -> Response:
+        """``file checksum md5 /var/tmp/NAME``: ``MD5 (/var/tmp/NAME) = digest``."""
+        algorithm, label = self._DIGESTS[kind]
+        try:
+            key = self.existing_file(session.state, path)
+        except FileProblem as exc:
+            return Response(f"{algorithm}: {path}: {exc.reason}")
+        return Response(f"{label} ({path}) = {session.state.file_digest(key, algorithm)}")
 
     def software_add(self, session: CliSession, package: str, reboot: bool) -> Response:
         """``request system software add PACKAGE [reboot]``: the next boot runs its version."""
-        if package not in session.state.files:
+        try:
+            key = self.existing_file(session.state, package)
+        except FileProblem:
             return Response(f"error: file does not exist: {package}")
-        found = re.search(r"-(\d+\.\d+R[\w.-]+?)(?:-signed)?\.tgz$", package)
+        found = re.search(r"-(\d+\.\d+R[\w.-]+?)(?:-signed)?\.tgz$", key)
         if not found:
             return Response(f"error: {package}: not a Junos package")
         session.state.installed_version = found.group(1)
+        session.state.boot_image = key
         text = (
             f"Validating on fpc0\nInstalling package '{package}' ...\n"
             "Software installation complete; reboot to activate"
@@ -683,3 +762,13 @@ tmpfs                   1.1G        32K       1.1G        0%  /.mount/tmp
         return self.handle(session, command).output
 
     interface_vrf: ClassVar[str] = "routing-instances"
+
+
+def _human(size: int) -> str:
+    """Sizes as Junos prints them: ``3.0G``, ``77M``, ``32K``."""
+    value = float(size)
+    for unit in ("B", "K", "M", "G", "T"):
+        if value < 1024 or unit == "T":
+            return f"{value:.1f}{unit}" if unit in ("G", "T") else f"{value:.0f}{unit}"
+        value /= 1024
+    return f"{value:.1f}T"
