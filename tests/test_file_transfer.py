@@ -41,7 +41,7 @@ PLATFORMS = ["cisco_ios", "cisco_nxos", "arista_eos", "juniper_junos"]
 DRIVERS = ["netmiko", "scrapli"]
 PASSWORD = "Xfer-Pa55word-never-shown"
 ENABLE = "Xfer-En4ble-never-shown"
-SLOTS = 8  # devices per platform: each test below has its own, so tests run in parallel
+SLOTS = 9  # devices per platform: each test below has its own, so tests run in parallel
 # An image whose name carries the version it installs, where the platform keeps images.
 IMAGES = {
     "cisco_ios": ("cat9k_iosxe.17.12.03.SPA.bin", "flash:", "Version 17.12.03"),
@@ -156,12 +156,12 @@ BOOT = {
 }
 
 
-@pytest.mark.parametrize("driver", DRIVERS)
+@pytest.mark.parametrize("driver", [*DRIVERS, "asyncssh"])
 @pytest.mark.parametrize("platform", PLATFORMS)
 def test_an_image_is_sent_verified_not_sent_twice_and_boots_after_reload(
     lab: LabThread, lab_store: Store, tmp_path: Path, driver: str, platform: str
 ) -> None:
-    device = _device(lab, platform, DRIVERS.index(driver))
+    device = _device(lab, platform, DRIVERS.index(driver) if driver in DRIVERS else 8)
     image, content = _image(tmp_path, platform)
     name, fs, version_line = IMAGES[platform]
     seen: list[tuple[int, int]] = []
