@@ -390,6 +390,19 @@ WORKFLOW_RUNS: list[tuple[str, str, dict[str, Any]]] = [
         "l3-interface-vrf-cisco-nxos",
         {"device": "fra1-leaf01", "interface": "Ethernet1/5", "vrf": "TENANT-A", "ip": "10.50.0.1/30"},
     ),
+    # nettui.lifecycle: restore, remediation and the schedulable backup and compliance runs.
+    (
+        "restore-config",
+        "apply-config-cisco-ios",
+        {"device": "ber1-acc-sw01", "backup_id": 7, "lines": ["ntp server 10.1.1.1"]},
+    ),
+    (
+        "apply-remediation",
+        "apply-config-juniper-junos",
+        {"device": "lon1-acc-sw01", "lines": ["delete snmp community public"], "check": "snmp-no-default-communities"},
+    ),
+    ("backup-all", "lifecycle-action-arista-eos", {"driver": "scrapli"}),
+    ("compliance-run", "lifecycle-action-cisco-nxos", {"checks": ["aaa-tacacs"], "live": True}),
 ]
 
 

@@ -43,6 +43,8 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "executions": ("nettui.cli.executions", "What ran, when, for whom, and what each step did."),
     "render": ("nettui.cli.render", "Preview what a task would send to a device, without touching it."),
+    "backup": ("nettui.cli.backup", "Configuration backups: collect, history, diff and restore."),
+    "compliance": ("nettui.cli.compliance", "Compliance checks: run them, report scores, remediate failures."),
 }
 
 
