@@ -2,6 +2,10 @@
 PostgreSQL, run through the same engine service as production (`nettui engine --once`).
 
     python benchmarks/engine.py [--executions 1000] [--concurrency 8] [--postgres URL]
+                                [--fanout-devices 500 | --fanout-devices 0]
+
+Part (b), the fan-out (Change VLAN on 500 lab devices against nornir+netmiko, needs the `bench`
+extra), runs benchmarks/engine_fanout.py after part (a) in the same invocation.
 
 Each step writes its ExecutionStep row when it starts and when it ends, and every state
 change of the execution is an ExecutionEvent: what is measured is that bookkeeping.
@@ -67,6 +71,7 @@ def main() -> None:
     parser.add_argument("--executions", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--fanout-devices", type=int, default=500, help="part (b); 0 skips it")
     args = parser.parse_args()
 
     rows = []
@@ -96,6 +101,12 @@ def main() -> None:
         print(f"{label:<12}{rate:>14.1f}{per_step:>28.2f}")
     worst = max(r[2] for r in rows)
     print(f"\nengine overhead per step: at most {worst:.2f} ms (target < 20 ms: {'met' if worst < 20 else 'NOT met'})")
+    if args.fanout_devices:
+        import subprocess
+
+        print("\n(b) the fan-out: benchmarks/engine_fanout.py", flush=True)
+        fanout = Path(__file__).with_name("engine_fanout.py")
+        subprocess.run([sys.executable, str(fanout), "--devices", str(args.fanout_devices)], check=True)
 
 
 if __name__ == "__main__":
