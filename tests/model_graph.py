@@ -352,7 +352,18 @@ def build_graph(session: Session) -> dict[type[m.Base], m.Base]:
         heartbeat_at=T0,
         stopped_at=T0,
     )
+    refusal = m.BastionEvent(
+        occurred_at=T0,
+        event="refused",
+        username="mallory",
+        device="par-sw1",
+        source="192.0.2.9:50022",
+        reason="device out of scope",
+    )
+    second_factor = m.BastionSecondFactor(user=user, secrets_group=secrets, entry="totp")
     objects: list[Any] = [
+        refusal,
+        second_factor,
         node,
         schedule,
         host_key,

@@ -1,5 +1,6 @@
 """Every entity of the data model, as SQLAlchemy 2.x typed models on one metadata."""
 
+from catalog.models.audit import BastionEvent, BastionSecondFactor
 from catalog.models.base import Base, JSONType, UTCDateTime, utcnow
 from catalog.models.catalog import (
     Provider,
@@ -43,6 +44,8 @@ __all__ = [
     "VRF",
     "BackupRecord",
     "Base",
+    "BastionEvent",
+    "BastionSecondFactor",
     "ComplianceCheck",
     "ComplianceRun",
     "Device",

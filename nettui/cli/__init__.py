@@ -45,6 +45,8 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "render": ("nettui.cli.render", "Preview what a task would send to a device, without touching it."),
     "backup": ("nettui.cli.backup", "Configuration backups: collect, history, diff and restore."),
     "compliance": ("nettui.cli.compliance", "Compliance checks: run them, report scores, remediate failures."),
+    "bastion": ("nettui.cli.bastion", "Serve recorded device sessions over SSH: ssh -p PORT USER%DEVICE@HOST."),
+    "sessions": ("nettui.cli.sessions", "Bastion device sessions: list, show, terminate, play back, export."),
 }
 
 
