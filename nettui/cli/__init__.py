@@ -47,6 +47,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "compliance": ("nettui.cli.compliance", "Compliance checks: run them, report scores, remediate failures."),
     "bastion": ("nettui.cli.bastion", "Serve recorded device sessions over SSH: ssh -p PORT USER%DEVICE@HOST."),
     "sessions": ("nettui.cli.sessions", "Bastion device sessions: list, show, terminate, play back, export."),
+    "discover": ("nettui.cli.discover", "Find devices (CIDR, range, CSV, controller, LLDP crawl) and record them."),
 }
 
 

@@ -30,7 +30,7 @@ from nettui.lab.state import LldpNeighbor
 if TYPE_CHECKING:
     from nettui.lab.device import LabDevice
 
-__all__ = ["Link", "Topology", "TopologyDevice", "TopologyError", "load_topology"]
+__all__ = ["Link", "Topology", "TopologyDevice", "TopologyError", "load_topology", "mgmt_address_map"]
 
 
 class TopologyError(ValueError):
@@ -85,6 +85,15 @@ class Topology:
             (a, a_port), (b, b_port) = ends
             a.neighbors.append(_neighbor(a_port, b, b_port))
             b.neighbors.append(_neighbor(b_port, a, a_port))
+
+
+def mgmt_address_map(devices: Sequence[LabDevice]) -> dict[str, str]:
+    """Where each device's advertised LLDP management address is reached: ``host:port``.
+
+    Lab devices share one listening address, one port each, so a crawler that follows LLDP
+    (``nettui discover --lldp-seed``) needs this map from advertised address to SSH endpoint.
+    """
+    return {get_platform(d.platform_name).mgmt_ip(d.index): f"{d.host}:{d.port}" for d in devices}
 
 
 def _canonical_port(device: LabDevice, port: str, number: int) -> str:
