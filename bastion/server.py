@@ -20,7 +20,7 @@ import random
 import re
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -52,9 +52,7 @@ log = logging.getLogger(__name__)
 
 # The remote TUI (``ssh -p 2222 alice@HOST`` without a device) plugs in here: a coroutine
 # function taking the server process and the username. Until then such logins are refused.
-serve_tui: Callable[[asyncssh.SSHServerProcess[str], str], Any] | None = None
 
-NO_TUI_YET = "nettui: the TUI over SSH is coming; for now log in as USER%DEVICE to reach a device.\r\n"
 NOT_YOURS = "nettui: device {device!r} does not exist or is outside your scope.\r\n"
 _PASSWORD = re.compile(rb"(?i)password: ?$")
 SERVER_CIPHERS = ("aes128-gcm@openssh.com", "aes256-gcm@openssh.com", "aes128-ctr", "aes192-ctr", "aes256-ctr")
@@ -334,7 +332,9 @@ class BastionConnection(asyncssh.SSHServer):
 
     def session_requested(self) -> asyncssh.SSHServerSession[bytes] | bool:
         if self.device is None:
-            return NoDeviceSession(self)
+            from bastion.remote_tui import RemoteTuiSession
+
+            return RemoteTuiSession(self)  # the terminal UI, as this user
         if self.login is None or not self.login.device_allowed:
             return RefusedSession(self, NOT_YOURS.format(device=self.device), "device out of scope or unknown")
         return DeviceRelay(self)
@@ -408,16 +408,6 @@ class RefusedSession(_MessageSession):
     def __init__(self, owner: BastionConnection, message: str, reason: str) -> None:
         super().__init__(owner, message)
         owner.bastion.audit(username=owner.username, device=owner.device, source=owner.source, reason=reason)
-
-
-class NoDeviceSession(_MessageSession):
-    """``ssh alice@bastion``: the remote TUI's place (:data:`serve_tui`); refused until it exists."""
-
-    def __init__(self, owner: BastionConnection) -> None:
-        super().__init__(owner, NO_TUI_YET)
-        owner.bastion.audit(
-            username=owner.username, device=None, source=owner.source, reason="no device given (remote TUI not served)"
-        )
 
 
 @dataclass

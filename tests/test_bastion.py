@@ -364,13 +364,82 @@ def test_failed_logins_from_one_address_are_rate_limited(
     assert reasons[-1] == "too many failed logins from this address"
 
 
-def test_a_login_without_a_device_gets_no_shell(
+def test_a_login_without_a_device_and_without_a_terminal_gets_no_shell(
     seeded: Store, bastion: BastionThread, keys: Keys, terminals: list[Terminal]
 ) -> None:
-    term = _open(terminals, bastion.port, "alice", keys.alice, keys.known_hosts)
-    term.expect(r"the TUI over SSH is coming")
+    term = _open(terminals, bastion.port, "alice", keys.alice, keys.known_hosts, tty=False)
+    term.expect(r"the terminal UI needs a terminal")
     assert term.wait() == 1
-    assert _wait_for(lambda: _refusals(seeded))
+    command = _open(terminals, bastion.port, "alice", keys.alice, keys.known_hosts, "uname -a")
+    command.expect(r"the terminal UI needs a terminal")
+    assert command.wait() == 1
+    reasons = _wait_for(lambda: [r["reason"] for r in _refusals(seeded)] if len(_refusals(seeded)) >= 2 else [])
+    assert reasons == [
+        "no device and no terminal: the terminal UI needs a terminal",
+        "no device and a command: the terminal UI needs a terminal",
+    ]
+
+
+class Screen:
+    """What the user sees: the client's output through a terminal emulator (pyte)."""
+
+    def __init__(self, term: Terminal, width: int, height: int) -> None:
+        import pyte
+
+        self.term = term
+        self.screen = pyte.Screen(width, height)
+        self.stream = pyte.ByteStream(self.screen)
+
+    def resize(self, width: int, height: int) -> None:
+        self.screen.resize(height, width)
+        self.term.resize(width, height)
+
+    def text(self) -> str:
+        return "\n".join(self.screen.display)
+
+    def wait_for(self, *needles: str, timeout: float = 60.0, when: Any = None) -> str:
+        deadline = time.monotonic() + timeout
+        while True:
+            ready, _, _ = select.select([self.term.master], [], [], 0.1)
+            if ready:
+                try:
+                    data = os.read(self.term.master, 65536)
+                except OSError:
+                    data = b""
+                self.stream.feed(data)
+            text = self.text()
+            if all(n in text for n in needles) and (when is None or when(text)):
+                return text
+            if time.monotonic() > deadline or (not ready and self.term.proc.poll() is not None):
+                raise AssertionError(f"{needles!r} not on screen:\n{text}")
+
+
+def test_a_login_without_a_device_gets_the_tui_as_that_user(
+    seeded: Store, bastion: BastionThread, keys: Keys, terminals: list[Terminal], tmp_path: Path
+) -> None:
+    """ssh alice@bastion with a terminal: nettui's TUI, as alice, resizing with her window; a
+    viewer at the same time gets their own, read-only."""
+    viewer_key = _keygen(tmp_path / "victor")
+    key = parse_ssh_key(str(viewer_key) + ".pub")
+    with seeded.session() as session:
+        victor = m.User(username="victor", role=UserRole.VIEWER)
+        victor.ssh_keys.append(
+            m.SshPublicKey(key_type=key.key_type, public_key=key.public_key, fingerprint=key.fingerprint)
+        )
+        session.add(victor)
+    alice = Screen(_open(terminals, bastion.port, "alice", keys.alice, keys.known_hosts, width=160, height=32), 160, 32)
+    victor_term = _open(terminals, bastion.port, "victor", viewer_key, keys.known_hosts, width=160, height=30)
+    victor_screen = Screen(victor_term, 160, 30)
+    alice.wait_for("alice (operator)", "Home", "Executions")
+    victor_screen.wait_for("victor (viewer)", "Read-only")
+    alice.term.send("3")  # to Executions
+    alice.wait_for("No executions", "nettui — Executions")
+    alice.resize(200, 40)
+    alice.wait_for("alice (operator)", when=lambda text: any(len(line.rstrip()) > 160 for line in text.splitlines()))
+    alice.term.send("q")
+    assert alice.term.wait() == 0
+    victor_term.send("q")
+    assert victor_term.wait() == 0
 
 
 def test_port_forwarding_is_refused_and_audited(
