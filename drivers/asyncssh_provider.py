@@ -405,7 +405,7 @@ class AsyncsshProvider(CliProviderBase):
         rest: configuration mode is left without applying anything more (Junos: rolled back)."""
         started = time.perf_counter()
         outputs = [await self._run(self.dialect.configure)]
-        to_send = list(lines) + (["commit"] if self.profile.commit and "commit" not in lines else [])
+        to_send = _banner_blocks(list(lines)) + (["commit"] if self.profile.commit and "commit" not in lines else [])
         for line in to_send:
             output = await self._run(line)
             outputs.append(output)
@@ -426,3 +426,32 @@ class AsyncsshProvider(CliProviderBase):
 
     async def current_prompt(self) -> str:
         return self._prompt
+
+
+def _banner_blocks(lines: list[str]) -> list[str]:
+    """A multi-line banner as one entry: the device prints no prompt until its last line
+    (``banner login ^C`` ... ``^C``; EOS's ``banner login`` ... ``EOF``)."""
+    out: list[str] = []
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        words = line.split()
+        index += 1
+        if len(words) < 2 or words[0] != "banner":
+            out.append(line)
+            continue
+        if len(words) == 2:
+            end = "EOF"
+        else:
+            end = "^C" if words[2].startswith("^C") else words[2][0]
+            if end in line.split(None, 2)[2][len(end) :]:
+                out.append(line)  # the banner ends on its own line
+                continue
+        block = [line]
+        while index < len(lines):
+            block.append(lines[index])
+            index += 1
+            if (lines[index - 1].strip() == end) if end == "EOF" else (end in lines[index - 1]):
+                break
+        out.append("\n".join(block))
+    return out

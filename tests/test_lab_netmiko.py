@@ -177,7 +177,7 @@ CISCO_LIKE_CONFIG = {
             "interface Ethernet1/5\n  description to printer\n  switchport access vlan 310",
             "vrf context BLUE",
             "interface loopback7\n  no shutdown\n  vrf member BLUE\n  ip address 192.0.2.7/32",
-            "ntp server 192.0.2.123 use-vrf default",
+            "ntp server 192.0.2.123",
             "snmp-server community labro group network-operator",
         ],
     ),

@@ -93,6 +93,18 @@ class DeviceConfig:
     domain_name: str = "lab.example"
     boot_system: str | None = None
     username: str = "admin"
+    banner_login: str | None = None
+    # AAA method lists (``aaa authentication login default group tacacs+ local``), as typed.
+    aaa_lines: list[str] = field(default_factory=list)
+    features: list[str] = field(default_factory=list)  # NX-OS: ``feature X`` beyond the defaults
+    telnet_enabled: bool = False  # EOS: ``management telnet`` / ``no shutdown``
+    ssh_version: int | None = 2  # IOS: ``ip ssh version 2``; None is the 1.99 default
+    # IOS: VTY line ranges ("0 4") -> ``transport input`` (``ssh``, ``telnet ssh``, ``all``, ``none``).
+    vty_transport: dict[str, str] = field(default_factory=lambda: {"0 4": "ssh", "5 15": "ssh"})
+    # Local users beyond the login user: name -> the rest of the line as shown (hashes only).
+    users: dict[str, str] = field(default_factory=dict)
+    snmp_location: str | None = None
+    snmp_contact: str | None = None
 
     def copy(self) -> DeviceConfig:
         """An independent copy (startup-config, Junos candidate).
@@ -111,6 +123,10 @@ class DeviceConfig:
             snmp_communities=dict(self.snmp_communities),
             ntp_vrfs=dict(self.ntp_vrfs),
             snmp_acls=dict(self.snmp_acls),
+            aaa_lines=list(self.aaa_lines),
+            features=list(self.features),
+            vty_transport=dict(self.vty_transport),
+            users=dict(self.users),
         )
 
 
@@ -155,7 +171,14 @@ class JunosConfig:
 
 
 # Junos leaves that hold one value: setting them again replaces the old statement.
-_JUNOS_SINGLE_VALUED = ("set system host-name", "set system login message", "set system domain-name")
+_JUNOS_SINGLE_VALUED = (
+    "set system host-name",
+    "set system login message",
+    "set system domain-name",
+    "set system authentication-order",
+    "set system accounting events",
+    "set system services ssh root-login",
+)
 
 
 @dataclass

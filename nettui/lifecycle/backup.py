@@ -519,13 +519,15 @@ def remediation_lines(driver: str, running: str, wanted: str) -> list[str]:
 
 
 def command_lines(lines: Any, driver: str) -> list[str]:
-    """Indented hier-config lines as commands, stripped; on IOS-like platforms an ``exit``
-    leaves each block, so the next line is read at the level it belongs to."""
+    """Indented hier-config lines as commands, stripped (a multi-line banner as its lines); on
+    IOS-like platforms an ``exit`` leaves each block, so the next line is read at the level it
+    belongs to."""
     lines = [line for line in lines if line.strip()]
     levels = [(len(line) - len(line.lstrip(" "))) // 2 for line in lines]
     out: list[str] = []
     for index, line in enumerate(lines):
-        out.append(line.strip())
+        # A banner is one hier-config line holding its text's new lines: one command a line.
+        out.extend(line.strip().split("\n"))
         following = levels[index + 1] if index + 1 < len(lines) else 0
         if driver != "juniper_junos":
             out.extend(["exit"] * max(0, levels[index] - following))

@@ -16,6 +16,15 @@ if TYPE_CHECKING:
 __all__ = ["AristaEos"]
 
 
+_LOGIN_USER = "privilege 15 role network-admin secret sha512 $6$lab$xxxxxxxxxxxxxxxx"
+
+
+def _stand_in_sha512(text: str) -> str:
+    import hashlib
+
+    return "$6$lab$" + hashlib.sha512(f"nettui-lab:{text}".encode()).hexdigest()[:86]
+
+
 class AristaEos(CiscoLikePlatform):
     """EOS 4.31 on a DCS-7050SX3-48YC8."""
 
@@ -85,6 +94,8 @@ class AristaEos(CiscoLikePlatform):
             return f"(config-vlan-{session.context})"
         if session.mode == "config-vrf":
             return f"(config-vrf-{session.context})"
+        if session.mode == "config-mgmt-telnet":
+            return "(config-mgmt-telnet)"
         return super().mode_suffix(session)
 
     def exec_commands(self) -> list[tuple[str, Handler]]:
@@ -165,11 +176,64 @@ class AristaEos(CiscoLikePlatform):
         """``write memory`` / ``copy running-config startup-config``."""
         return "Copy completed successfully."
 
+    def config_commands(self) -> list[tuple[str, Handler]]:
+        """EOS also configures its management services."""
+        return [
+            *super().config_commands(),
+            ("management telnet", self.c_management_telnet),
+            ("no management telnet", self.c_no_management_telnet),
+            ("default management telnet", self.c_no_management_telnet),
+        ]
+
+    def extra_sub_modes(self) -> dict[str, list[tuple[str, Handler]]]:
+        """``management telnet``: the service is shut until ``no shutdown``."""
+        return {
+            "config-mgmt-telnet": [
+                ("shutdown", self.t_shutdown),
+                ("no shutdown", self.t_no_shutdown),
+                ("idle-timeout <minutes>", self.i_noop),
+                ("exit", self.c_exit),
+                ("end", self.c_end),
+            ]
+        }
+
+    def c_management_telnet(self, s: CliSession, a: dict[str, str]) -> Response:
+        s.mode, s.context = "config-mgmt-telnet", None
+        return Response()
+
+    def c_no_management_telnet(self, s: CliSession, a: dict[str, str]) -> Response:
+        self.cfg(s).telnet_enabled = False
+        return Response()
+
+    def t_shutdown(self, s: CliSession, a: dict[str, str]) -> Response:
+        self.cfg(s).telnet_enabled = False
+        return Response()
+
+    def t_no_shutdown(self, s: CliSession, a: dict[str, str]) -> Response:
+        self.cfg(s).telnet_enabled = True
+        return Response()
+
+    def user_suffix(
+        self, privilege: str | None, role: str | None, kind: str | None, value: str, hashed: str | None
+    ) -> str:
+        """EOS keeps a sha512 hash of a secret; ``password`` is not an EOS keyword's output."""
+        parts = [f"privilege {privilege}"] if privilege else []
+        if role:
+            parts.append(f"role {role}")
+        if kind:
+            shown = hashed if hashed and hashed.startswith("sha512") else f"sha512 {_stand_in_sha512(value)}"
+            parts.append(f"secret {shown}")
+        else:
+            parts.append("nopassword")
+        return " ".join(parts)
+
     # Multi-line banners on EOS end with a line "EOF", not a delimiter character.
     def c_banner(self, s: CliSession, a: dict[str, str]) -> Response:
         if a.get("text"):
             return self.invalid(s, "", 2, False)
-        s.data["banner"] = {"delimiter": "EOF", "lines": []}
+        if a["kind"] not in self.banner_kinds:
+            return self.invalid(s, "", 1, False)
+        s.data["banner"] = {"delimiter": "EOF", "lines": [], "kind": a["kind"]}
         s.mode = "banner"
         return Response("Enter TEXT message.  Type 'EOF' on its own line to end.", prompt=False)
 
@@ -177,7 +241,7 @@ class AristaEos(CiscoLikePlatform):
         """One banner line; ``EOF`` alone ends the banner."""
         pending = s.data["banner"]
         if line.strip() == "EOF":
-            self.cfg(s).banner_motd = "\n".join(pending["lines"])
+            self.set_banner(self.cfg(s), pending["kind"], "\n".join(pending["lines"]))
             del s.data["banner"]
             s.mode = "config"
             return Response()
@@ -220,9 +284,10 @@ Free memory: 6212340 kB
             "!",
             f"! boot system {config.boot_system or state.boot_image}",
             "!",
+            *([*self.ordered_aaa(config), "!"] if config.aaa_lines else []),
             "no aaa root",
             "!",
-            f"username {config.username} privilege 15 role network-admin secret sha512 $6$lab$xxxxxxxxxxxxxxxx",
+            *self.user_lines(config, f"username {config.username} {_LOGIN_USER}"),
             "!",
             "transceiver qsfp default-mode 4x10G",
             "!",
@@ -233,7 +298,11 @@ Free memory: 6212340 kB
         for community, mode in config.snmp_communities.items():
             acl = config.snmp_acls.get(community)
             out.append(f"snmp-server community {community} {mode.lower()}{' ' + acl if acl else ''}")
-        if config.snmp_communities:
+        if config.snmp_contact is not None:
+            out.append(f"snmp-server contact {config.snmp_contact}")
+        if config.snmp_location is not None:
+            out.append(f"snmp-server location {config.snmp_location}")
+        if config.snmp_communities or config.snmp_contact is not None or config.snmp_location is not None:
             out.append("!")
         out += ["spanning-tree mode mstp", "!"]
         for vid in sorted(config.vlans):
@@ -261,9 +330,14 @@ Free memory: 6212340 kB
             out.append(f"ntp server {'vrf ' + server_vrf + ' ' if server_vrf else ''}{server}")
         if config.ntp_servers or config.ntp_source:
             out.append("!")
+        if config.banner_login is not None:
+            out += ["banner login", *config.banner_login.split("\n"), "EOF", "!"]
         if config.banner_motd is not None:
             out += ["banner motd", *config.banner_motd.split("\n"), "EOF", "!"]
-        out += ["management api http-commands", "   no shutdown", "!", "end"]
+        out += ["management api http-commands", "   no shutdown", "!"]
+        if config.telnet_enabled:
+            out += ["management telnet", "   no shutdown", "!"]
+        out.append("end")
         return "\n".join(out)
 
     def _interface_lines(self, iface: Interface) -> list[str]:

@@ -30,13 +30,19 @@ from nettui.lab.state import DeviceConfig, DeviceState, Interface, Vrf, parse_vl
 if TYPE_CHECKING:
     from nettui.lab.device import CliSession, LabDevice
 
-__all__ = ["CiscoLikePlatform", "Handler", "mgmt_address", "serial_for", "system_mac"]
+__all__ = ["CiscoLikePlatform", "Handler", "mgmt_address", "serial_for", "system_mac", "type7"]
 
 Handler = Callable[..., Response]
 
 _HOSTNAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,62}$")
 # The modes in which configuration commands are taken.
-CONFIG_MODES = ("config", "config-if", "config-vlan", "config-vrf")
+CONFIG_MODES = ("config", "config-if", "config-vlan", "config-vrf", "config-line", "config-mgmt-telnet")
+# ``aaa authentication login default group tacacs+ local``: the first word, from the fourth on,
+# that names a method (or the accounting mode) ends the method list's name.
+_AAA_METHOD_WORDS = frozenset(
+    ("group", "local", "local-case", "none", "start-stop", "stop-only", "if-authenticated", "enable", "line", "krb5")
+)
+_AAA_KINDS = ("authentication", "authorization", "accounting")
 
 
 def serial_for(prefix: str, index: int) -> str:
@@ -55,6 +61,22 @@ def mgmt_address(index: int) -> str:
     """The management address the device pretends to have (``/16`` in 10.200.0.0)."""
     number = index + 1
     return f"10.200.{(number >> 8) & 255}.{number & 255 or 1}/16"
+
+
+def _stand_in_hash(kind: str, text: str) -> str:
+    """A stable stand-in for a password hash: never the password itself."""
+    import hashlib
+
+    return f"${kind}$" + hashlib.sha256(f"nettui-lab:{text}".encode()).hexdigest()[:40]
+
+
+_TYPE7_KEY = "dsfd;kfoA,.iyewrkldJKDHSUBsgvca69834ncxv9873254k;fg87"
+
+
+def type7(text: str, seed: int = 2) -> str:
+    """Cisco's reversible type 7 form of a password (``service password-encryption``)."""
+    key = _TYPE7_KEY
+    return f"{seed:02d}" + "".join(f"{ord(c) ^ ord(key[(seed + i) % len(key)]):02X}" for i, c in enumerate(text))
 
 
 def colon_mac(dotted: str) -> str:
@@ -82,6 +104,7 @@ class CiscoLikePlatform(Platform):
     dotted_ip_only: ClassVar[bool] = False
     has_aaa_new_model: ClassVar[bool] = False
     ntp_source_command: ClassVar[str] = "ntp source"
+    ntp_keeps_default_vrf: ClassVar[bool] = False  # NX-OS prints ``use-vrf default`` when given
 
     def __init__(self) -> None:
         self.exec_grammar = Grammar(self.exec_commands())
@@ -96,6 +119,16 @@ class CiscoLikePlatform(Platform):
             ]
         )
         self.vrf_grammar = Grammar(self.vrf_commands())
+        self.sub_grammars: dict[str, Grammar] = {
+            "config-if": self.interface_grammar,
+            "config-vlan": self.vlan_grammar,
+            "config-vrf": self.vrf_grammar,
+            **{mode: Grammar(commands) for mode, commands in self.extra_sub_modes().items()},
+        }
+
+    def extra_sub_modes(self) -> dict[str, list[tuple[str, Handler]]]:
+        """Configuration sub-modes of one platform (IOS ``line vty``, EOS ``management telnet``)."""
+        return {}
 
     # -- things subclasses provide ----------------------------------------------------------
 
@@ -264,7 +297,7 @@ class CiscoLikePlatform(Platform):
 
     def login_banner(self, session: CliSession) -> str:
         """The MOTD banner, printed before the first prompt."""
-        banner = self.cfg(session).banner_motd
+        banner = (self.cfg(session).banner_motd or "").strip("\n")
         return f"\n{banner}\n" if banner else "\n"
 
     def mode_suffix(self, session: CliSession) -> str:
@@ -272,7 +305,7 @@ class CiscoLikePlatform(Platform):
         mode = session.mode
         if mode in ("config", "banner"):
             return "(config)"
-        if mode in ("config-if", "config-vlan", "config-vrf"):
+        if mode in CONFIG_MODES:
             return f"({mode})"
         return ""
 
@@ -342,11 +375,7 @@ class CiscoLikePlatform(Platform):
 
     def run_config_line(self, session: CliSession, line: str) -> Response:
         """A configuration command: the sub-mode's own commands first, then global ones."""
-        sub = {
-            "config-if": self.interface_grammar,
-            "config-vlan": self.vlan_grammar,
-            "config-vrf": self.vrf_grammar,
-        }.get(session.mode)
+        sub = self.sub_grammars.get(session.mode)
         best_index, best_incomplete = 0, False
         if sub is not None:
             found, best_index, best_incomplete = sub.match(line)
@@ -451,9 +480,18 @@ class CiscoLikePlatform(Platform):
             ("snmp-server community <community> <access...>", self.c_snmp),
             ("no snmp-server community <community>", self.c_no_snmp),
             ("no snmp-server community <community> <access...>", self.c_no_snmp),
-            ("banner motd", self.c_banner),
-            ("banner motd <text...>", self.c_banner),
-            ("no banner motd", self.c_no_banner),
+            ("snmp-server location <text...>", self.c_snmp_location),
+            ("no snmp-server location", self.c_no_snmp_location),
+            ("no snmp-server location <text...>", self.c_no_snmp_location),
+            ("snmp-server contact <text...>", self.c_snmp_contact),
+            ("no snmp-server contact", self.c_no_snmp_contact),
+            ("no snmp-server contact <text...>", self.c_no_snmp_contact),
+            ("banner <kind:motd|login|exec>", self.c_banner),
+            ("banner <kind:motd|login|exec> <text...>", self.c_banner),
+            ("no banner <kind:motd|login|exec>", self.c_no_banner),
+            ("username <name> <rest...>", self.c_username),
+            ("no username <name>", self.c_no_username),
+            ("no username <name> <rest...>", self.c_no_username),
             ("ip domain name <name>", self.c_domain),
             ("ip domain-name <name>", self.c_domain),
             (f"{self.boot_command} <image>", self.c_boot),
@@ -462,6 +500,7 @@ class CiscoLikePlatform(Platform):
         ]
         if self.has_aaa_new_model:
             commands += [("aaa new-model", self.c_aaa), ("no aaa new-model", self.c_no_aaa)]
+        commands += [("aaa <rest...>", self.c_aaa_line), ("no aaa <rest...>", self.c_no_aaa_line)]
         return commands
 
     def interface_commands(self) -> list[tuple[str, Handler]]:
@@ -1054,7 +1093,7 @@ class CiscoLikePlatform(Platform):
         config = self.cfg(s)
         if server not in config.ntp_servers:
             config.ntp_servers.append(server)
-        if vrf and vrf != "default":
+        if vrf and (vrf != "default" or self.ntp_keeps_default_vrf):
             config.ntp_vrfs[server] = vrf
         else:
             config.ntp_vrfs.pop(server, None)
@@ -1117,16 +1156,31 @@ class CiscoLikePlatform(Platform):
         self.cfg(s).snmp_acls.pop(a["community"], None)
         return Response()
 
+    banner_kinds: ClassVar[tuple[str, ...]] = ("motd", "login")
+
+    @staticmethod
+    def set_banner(config: DeviceConfig, kind: str, text: str | None) -> None:
+        """Store the ``motd`` or ``login`` banner (None removes it)."""
+        if kind == "login":
+            config.banner_login = text
+        else:
+            config.banner_motd = text
+
     def c_banner(self, s: CliSession, a: dict[str, str]) -> Response:
+        kind = a["kind"]
+        if kind not in self.banner_kinds:
+            return self.invalid(s, f"banner {kind}", 1, False)
         text = a.get("text", "")
         if not text:
-            return self.invalid(s, "banner motd", 2, True)
+            return self.invalid(s, f"banner {kind}", 2, True)
         delimiter = "^C" if text.startswith("^C") else text[0]
         rest = text[len(delimiter) :]
         if delimiter in rest:
-            self.cfg(s).banner_motd = rest[: rest.index(delimiter)]
+            self.set_banner(self.cfg(s), kind, rest[: rest.index(delimiter)])
             return Response()
-        s.data["banner"] = {"delimiter": delimiter, "lines": [rest] if rest else []}
+        # The text is kept as typed, new lines included: ``banner login ^C`` then lines then
+        # ``^C`` shows the same way in the running configuration.
+        s.data["banner"] = {"delimiter": delimiter, "lines": [rest], "kind": kind}
         s.mode = "banner"
         return Response(f"Enter TEXT message.  End with the character '{delimiter[0]}'.", prompt=False)
 
@@ -1136,8 +1190,7 @@ class CiscoLikePlatform(Platform):
         delimiter = pending["delimiter"]
         if delimiter in line:
             pending["lines"].append(line[: line.index(delimiter)])
-            text = "\n".join(pending["lines"]).strip("\n")
-            self.cfg(s).banner_motd = text
+            self.set_banner(self.cfg(s), pending["kind"], "\n".join(pending["lines"]))
             del s.data["banner"]
             s.mode = "config"
             return Response()
@@ -1145,15 +1198,138 @@ class CiscoLikePlatform(Platform):
         return Response(prompt=False)
 
     def c_no_banner(self, s: CliSession, a: dict[str, str]) -> Response:
-        self.cfg(s).banner_motd = None
+        if a["kind"] not in self.banner_kinds:
+            return self.invalid(s, f"no banner {a['kind']}", 2, False)
+        self.set_banner(self.cfg(s), a["kind"], None)
         return Response()
+
+    def c_snmp_location(self, s: CliSession, a: dict[str, str]) -> Response:
+        self.cfg(s).snmp_location = a["text"]
+        return Response()
+
+    def c_no_snmp_location(self, s: CliSession, a: dict[str, str]) -> Response:
+        self.cfg(s).snmp_location = None
+        return Response()
+
+    def c_snmp_contact(self, s: CliSession, a: dict[str, str]) -> Response:
+        self.cfg(s).snmp_contact = a["text"]
+        return Response()
+
+    def c_no_snmp_contact(self, s: CliSession, a: dict[str, str]) -> Response:
+        self.cfg(s).snmp_contact = None
+        return Response()
+
+    def snmp_info_lines(self, config: DeviceConfig) -> list[str]:
+        """``snmp-server location`` / ``contact``, as IOS and EOS print them."""
+        out = []
+        if config.snmp_location is not None:
+            out.append(f"snmp-server location {config.snmp_location}")
+        if config.snmp_contact is not None:
+            out.append(f"snmp-server contact {config.snmp_contact}")
+        return out
+
+    # -- local users ---------------------------------------------------------------------------
+
+    def c_username(self, s: CliSession, a: dict[str, str]) -> Response:
+        """``username NAME [privilege N] (secret|password) [TYPE] VALUE [role R]``: kept as the
+        device shows it, the value hashed (the state never holds a password)."""
+        name, words = a["name"], a["rest"].split()
+        line = f"username {name} {a['rest']}"
+        privilege: str | None = None
+        role: str | None = None
+        kind: str | None = None
+        value: str | None = None
+        hashed: str | None = None
+        index = 0
+        while index < len(words):
+            word = words[index].lower()
+            if word == "privilege" and index + 1 < len(words) and words[index + 1].isdigit():
+                privilege, index = words[index + 1], index + 2
+            elif word == "role" and index + 1 < len(words):
+                role, index = words[index + 1], index + 2
+            elif word in ("secret", "password") and index + 1 < len(words) and kind is None:
+                kind = word
+                rest = words[index + 1 :]
+                if len(rest) >= 2 and rest[0] in ("0", "5", "7", "8", "9", "sha512"):
+                    hashed = None if rest[0] == "0" else f"{rest[0]} {rest[1]}"
+                    value, index = rest[1], index + 3
+                else:
+                    value, index = rest[0], index + 2
+            else:
+                return self.invalid(s, line, index + 2, False)
+        if kind is None and privilege is None and role is None:
+            return self.invalid(s, line, 2, True)
+        assert value is not None or kind is None
+        self.cfg(s).users[name] = self.user_suffix(privilege, role, kind, value or "", hashed)
+        return Response()
+
+    def user_suffix(
+        self, privilege: str | None, role: str | None, kind: str | None, value: str, hashed: str | None
+    ) -> str:
+        """What follows ``username NAME`` in the running configuration (IOS: type 9 secrets,
+        type 7 passwords under ``service password-encryption``)."""
+        parts = [f"privilege {privilege}"] if privilege else []
+        if kind == "secret":
+            parts.append(f"secret {hashed or '9 ' + _stand_in_hash('9', value)}")
+        elif kind == "password":
+            parts.append(f"password {hashed or '7 ' + type7(value)}")
+        return " ".join(parts)
+
+    def c_no_username(self, s: CliSession, a: dict[str, str]) -> Response:
+        self.cfg(s).users.pop(a["name"], None)
+        return Response()
+
+    def user_lines(self, config: DeviceConfig, login_line: str) -> list[str]:
+        """The login user's line (unless it was configured again), then the other users."""
+        out = [] if config.username in config.users else [login_line]
+        return out + [f"username {name} {rest}".rstrip() for name, rest in config.users.items()]
+
+    # -- AAA method lists -------------------------------------------------------------------------
+
+    @staticmethod
+    def aaa_key(words: list[str]) -> str | None:
+        """``aaa accounting commands 15 default`` for ``aaa accounting commands 15 default start-stop
+        group tacacs+``: the method list a line sets (None when there is no method)."""
+        for index in range(3, len(words)):
+            if words[index].lower() in _AAA_METHOD_WORDS:
+                return " ".join(words[:index]).lower()
+        return None
+
+    def c_aaa_line(self, s: CliSession, a: dict[str, str]) -> Response:
+        words = ["aaa", *a["rest"].split()]
+        config = self.cfg(s)
+        line = " ".join(words)
+        if words[1].lower() not in _AAA_KINDS or (self.has_aaa_new_model and not config.aaa_new_model):
+            return self.invalid(s, line, 1, False)
+        key = self.aaa_key(words)
+        if key is None:
+            return self.invalid(s, line, len(words), True)
+        config.aaa_lines = [ln for ln in config.aaa_lines if self.aaa_key(ln.split()) != key]
+        config.aaa_lines.append(line)
+        return Response()
+
+    def c_no_aaa_line(self, s: CliSession, a: dict[str, str]) -> Response:
+        words = ["aaa", *a["rest"].split()]
+        if words[1].lower() not in _AAA_KINDS:
+            return self.invalid(s, "no " + " ".join(words), 2, False)
+        config = self.cfg(s)
+        key = self.aaa_key(words) or " ".join(words).lower()
+        config.aaa_lines = [ln for ln in config.aaa_lines if self.aaa_key(ln.split()) != key]
+        return Response()
+
+    @staticmethod
+    def ordered_aaa(config: DeviceConfig) -> list[str]:
+        """Method lists as devices print them: authentication, authorization, then accounting."""
+        return sorted(config.aaa_lines, key=lambda ln: _AAA_KINDS.index(ln.split()[1].lower()))
 
     def c_aaa(self, s: CliSession, a: dict[str, str]) -> Response:
         self.cfg(s).aaa_new_model = True
         return Response()
 
     def c_no_aaa(self, s: CliSession, a: dict[str, str]) -> Response:
-        self.cfg(s).aaa_new_model = False
+        config = self.cfg(s)
+        config.aaa_new_model = False
+        config.aaa_lines = []  # the method lists go with AAA
         return Response()
 
     def c_domain(self, s: CliSession, a: dict[str, str]) -> Response:

@@ -62,6 +62,85 @@ class CiscoIos(CiscoLikePlatform):
         FileSystem("flash:", 11_353_194_496, 1_508_605_952, aliases=("flash:/", "bootflash:", "bootflash:/")),
     )
 
+    def config_commands(self) -> list[tuple[str, Handler]]:
+        """IOS also configures SSH and its terminal lines."""
+        return [
+            *super().config_commands(),
+            ("ip ssh version <version:1|2>", self.c_ssh_version),
+            ("no ip ssh version", self.c_no_ssh_version),
+            ("no ip ssh version <version:1|2>", self.c_no_ssh_version),
+            ("line vty <first> <last>", self.c_line_vty),
+            ("line vty <first>", self.c_line_vty),
+            ("line con 0", self.c_line_other),
+            ("line console 0", self.c_line_other),
+        ]
+
+    def extra_sub_modes(self) -> dict[str, list[tuple[str, Handler]]]:
+        """``line vty 0 4`` takes the line's own commands."""
+        return {
+            "config-line": [
+                ("transport input <protocols...>", self.l_transport),
+                ("no transport input", self.l_no_transport),
+                ("no transport input <protocols...>", self.l_no_transport),
+                ("login", self.i_noop),
+                ("login local", self.i_noop),
+                ("login authentication <list>", self.i_noop),
+                ("exec-timeout <minutes>", self.i_noop),
+                ("exec-timeout <minutes> <seconds>", self.i_noop),
+                ("stopbits <n>", self.i_noop),
+                ("exit", self.c_exit),
+                ("end", self.c_end),
+            ]
+        }
+
+    def c_ssh_version(self, s: CliSession, a: dict[str, str]) -> Response:
+        self.cfg(s).ssh_version = int(a["version"])
+        return Response()
+
+    def c_no_ssh_version(self, s: CliSession, a: dict[str, str]) -> Response:
+        self.cfg(s).ssh_version = None
+        return Response()
+
+    def c_line_vty(self, s: CliSession, a: dict[str, str]) -> Response:
+        """``line vty A [B]``: the command applies to every configured range it overlaps."""
+        first, last = a["first"], a.get("last", a["first"])
+        line = f"line vty {first} {last}"
+        if not (first.isdigit() and last.isdigit() and int(first) <= int(last) <= 15):
+            return self.invalid(s, line, 2 if not first.isdigit() or int(first) > 15 else 3, False)
+        ranges = [
+            key
+            for key in self.cfg(s).vty_transport
+            if int(key.split()[0]) <= int(last) and int(first) <= int(key.split()[-1])
+        ]
+        s.mode, s.context = "config-line", ",".join(ranges)
+        return Response()
+
+    def c_line_other(self, s: CliSession, a: dict[str, str]) -> Response:
+        s.mode, s.context = "config-line", ""
+        return Response()
+
+    _TRANSPORTS = frozenset(("ssh", "telnet", "all", "none"))
+
+    def l_transport(self, s: CliSession, a: dict[str, str]) -> Response:
+        words = [w.lower() for w in a["protocols"].split()]
+        line = f"transport input {a['protocols']}"
+        for index, word in enumerate(words):
+            if word not in self._TRANSPORTS or (word in ("all", "none") and len(words) > 1):
+                return self.invalid(s, line, 2 + index, False)
+        value = " ".join(sorted(set(words), key=("telnet", "ssh", "all", "none").index))
+        config = self.cfg(s)
+        for key in (s.context or "").split(","):
+            if key in config.vty_transport:
+                config.vty_transport[key] = value
+        return Response()
+
+    def l_no_transport(self, s: CliSession, a: dict[str, str]) -> Response:
+        config = self.cfg(s)
+        for key in (s.context or "").split(","):
+            if key in config.vty_transport:
+                config.vty_transport[key] = ""  # no transport input line: the default
+        return Response()
+
     def exec_commands(self) -> list[tuple[str, Handler]]:
         """IOS-XE also installs software in install mode."""
         return [
@@ -246,10 +325,13 @@ Configuration register is 0x102
             out += [" !", " address-family ipv4", " exit-address-family", "!"]
         out += [f"enable secret 9 {_secret_hash('enable' + config.hostname)}", "!"]
         out.append("aaa new-model" if config.aaa_new_model else "no aaa new-model")
+        if config.aaa_new_model and config.aaa_lines:
+            out += ["!", "!", *self.ordered_aaa(config), "!", "!", "!", "aaa session-id common"]
         out += ["switch 1 provision c9300-24p", "!", "!", "!", f"ip domain name {config.domain_name}", "!"]
         out += ["login on-success log", "vtp mode transparent", "!", "!"]
+        login_user = f"username {config.username} privilege 15 secret 9 {_secret_hash(config.username)}"
         out += [
-            f"username {config.username} privilege 15 secret 9 {_secret_hash(config.username)}",
+            *self.user_lines(config, login_user),
             "!",
             "redundancy",
             " mode sso",
@@ -266,23 +348,28 @@ Configuration register is 0x102
             out.append(f"interface {iface.name}")
             out += self._interface_lines(iface)
             out.append("!")
-        out += ["ip forward-protocol nd", "no ip http server", "no ip http secure-server", "ip ssh version 2", "!"]
+        out += ["ip forward-protocol nd", "no ip http server", "no ip http secure-server"]
+        if config.ssh_version is not None:
+            out.append(f"ip ssh version {config.ssh_version}")
+        out.append("!")
         for community, mode in config.snmp_communities.items():
             acl = config.snmp_acls.get(community)
             out.append(f"snmp-server community {community} {mode}{' ' + acl if acl else ''}")
-        if config.snmp_communities:
+        out += self.snmp_info_lines(config)
+        if config.snmp_communities or config.snmp_location is not None or config.snmp_contact is not None:
             out.append("!")
+        if config.banner_login is not None:
+            out.append(f"banner login ^C{config.banner_login}^C")
         if config.banner_motd is not None:
-            out += [f"banner motd ^C{config.banner_motd}^C", "!"]
-        out += [
-            "line con 0",
-            " stopbits 1",
-            "line vty 0 4",
-            " transport input ssh",
-            "line vty 5 15",
-            " transport input ssh",
-            "!",
-        ]
+            out.append(f"banner motd ^C{config.banner_motd}^C")
+        if config.banner_login is not None or config.banner_motd is not None:
+            out.append("!")
+        out += ["line con 0", " stopbits 1"]
+        for key, transport in config.vty_transport.items():
+            out.append(f"line vty {key}")
+            if transport:
+                out.append(f" transport input {transport}")
+        out.append("!")
         if config.ntp_source:
             out.append(f"ntp source {config.ntp_source}")
         for server in config.ntp_servers:

@@ -14,6 +14,33 @@ if TYPE_CHECKING:
 
 __all__ = ["CiscoNxos"]
 
+# The features NX-OS knows, in the order ``show running-config`` lists them.
+_FEATURES = (
+    "telnet",
+    "nxapi",
+    "bash-shell",
+    "scp-server",
+    "sftp-server",
+    "tacacs+",
+    "ospf",
+    "bgp",
+    "pim",
+    "udld",
+    "interface-vlan",
+    "hsrp",
+    "lacp",
+    "dhcp",
+    "vpc",
+    "lldp",
+)
+_DEFAULT_FEATURES = ("interface-vlan", "lldp")  # what a factory-fresh lab switch has on
+
+
+def _nxos_hash(text: str) -> str:
+    import hashlib
+
+    return "$5$LAB$" + hashlib.sha256(f"nettui-lab:{text}".encode()).hexdigest()[:40]
+
 
 class CiscoNxos(CiscoLikePlatform):
     """NX-OS 10.3 on a Nexus 9300."""
@@ -42,6 +69,8 @@ class CiscoNxos(CiscoLikePlatform):
     image_prefix = "bootflash:"
     boot_command = "boot nxos"
     ntp_source_command = "ntp source-interface"
+    ntp_keeps_default_vrf = True
+    banner_kinds = ("motd",)  # NX-OS has no login banner
     file_systems = (
         FileSystem(
             "bootflash:",
@@ -92,6 +121,44 @@ class CiscoNxos(CiscoLikePlatform):
         """Remember the raw line, for caret positions, then run it."""
         session.data["line"] = line
         return super().handle(session, line)
+
+    def config_commands(self) -> list[tuple[str, Handler]]:
+        """NX-OS turns features on and off."""
+        return [
+            *super().config_commands(),
+            ("feature <name>", self.c_feature),
+            ("no feature <name>", self.c_no_feature),
+        ]
+
+    def c_feature(self, s: CliSession, a: dict[str, str]) -> Response:
+        name = a["name"].lower()
+        if name not in _FEATURES:
+            return self.invalid(s, f"feature {a['name']}", 1, False)
+        config = self.cfg(s)
+        if name not in _DEFAULT_FEATURES and name not in config.features:
+            config.features.append(name)
+        return Response()
+
+    def c_no_feature(self, s: CliSession, a: dict[str, str]) -> Response:
+        name = a["name"].lower()
+        if name not in _FEATURES:
+            return self.invalid(s, f"no feature {a['name']}", 2, False)
+        config = self.cfg(s)
+        if name in config.features:
+            config.features.remove(name)
+        return Response()
+
+    def feature_lines(self, config: DeviceConfig) -> list[str]:
+        """``feature X`` lines, in the order NX-OS prints them."""
+        names = sorted({*config.features, *_DEFAULT_FEATURES}, key=_FEATURES.index)
+        return [f"feature {name}" for name in names]
+
+    def user_suffix(
+        self, privilege: str | None, role: str | None, kind: str | None, value: str, hashed: str | None
+    ) -> str:
+        """NX-OS keeps a type 5 hash and prints the role last (two spaces before it)."""
+        shown = f"password {hashed or '5 ' + _nxos_hash(value)}" if kind else ""
+        return f"{shown}  role {role or 'network-operator'}".strip()
 
     terminal_settings: ClassVar[tuple[str, ...]] = ("monitor", "no monitor", "dont-ask", "session-timeout 0")
 
@@ -206,14 +273,20 @@ Active Package(s):
             f"vdc {config.hostname} id 1",
             "  limit-resource vlan minimum 16 maximum 4094",
             "",
-            "feature interface-vlan",
-            "feature lldp",
+            *self.feature_lines(config),
             "",
-            f"username {config.username} password 5 $5$LAB$xxxxxxxxxxxxxxxxxxxx  role network-admin",
+            *self.user_lines(
+                config, f"username {config.username} password 5 $5$LAB$xxxxxxxxxxxxxxxxxxxx  role network-admin"
+            ),
             f"ip domain-name {config.domain_name}",
+            *self.ordered_aaa(config),
         ]
         if config.banner_motd is not None:
             out += [f"banner motd #{config.banner_motd}#", ""]
+        if config.snmp_contact is not None:
+            out.append(f"snmp-server contact {config.snmp_contact}")
+        if config.snmp_location is not None:
+            out.append(f"snmp-server location {config.snmp_location}")
         for community, mode in config.snmp_communities.items():
             group = "network-admin" if mode == "RW" else "network-operator"
             out.append(f"snmp-server community {community} group {group}")
@@ -238,7 +311,11 @@ Active Package(s):
         return "\n".join(out)
 
     def _ntp_lines(self, config: DeviceConfig) -> list[str]:
-        out = [f"ntp server {server} use-vrf {config.ntp_vrfs.get(server, 'default')}" for server in config.ntp_servers]
+        # ``use-vrf V`` only when it was given (NX-OS 9.x and later), ``use-vrf default`` too.
+        out = [
+            f"ntp server {server}{' use-vrf ' + config.ntp_vrfs[server] if server in config.ntp_vrfs else ''}"
+            for server in config.ntp_servers
+        ]
         if config.ntp_source:
             out.append(f"ntp source-interface {config.ntp_source}")
         return out

@@ -9,6 +9,7 @@ candidate, ``commit`` makes it active (the prompt follows a new host name only t
 
 from __future__ import annotations
 
+import itertools
 import re
 import time
 from typing import TYPE_CHECKING, ClassVar
@@ -289,7 +290,9 @@ class JuniperJunos(Platform):
             path = words[1:]
             lines = self.statements_under(self.active(session), path)
             text = (
-                "\n".join(lines) if "display set" in pipe else self.render_curly(lines, skip=self.skip_for(path, lines))
+                self.display_set(lines)
+                if "display set" in pipe
+                else self.render_curly(lines, skip=self.skip_for(path, lines))
             )
         elif what == "interfaces terse":
             text = self.interfaces_terse(session)
@@ -325,6 +328,14 @@ class JuniperJunos(Platform):
         if path and not named and lines and all(len(_words(ln)) == len(path) + 2 for ln in lines):
             return len(path) - 1
         return len(path)
+
+    @staticmethod
+    def display_set(lines: list[str]) -> str:
+        """``| display set``: a statement that only creates a container (``set system services
+        ssh``) is not printed once something is set inside it, as on a real device."""
+        ordered = sorted(lines)
+        hidden = {ln for ln, nxt in itertools.pairwise(ordered) if nxt.startswith(ln + " ")}
+        return "\n".join(ln for ln in lines if ln not in hidden)
 
     @staticmethod
     def statements_under(config: JunosConfig, path: list[str]) -> list[str]:
@@ -369,7 +380,9 @@ class JuniperJunos(Platform):
             lines = self.statements_under(candidate, [*edit, *words[1:]])
             path = [*edit, *words[1:]]
             text = (
-                "\n".join(lines) if "display set" in pipe else self.render_curly(lines, skip=self.skip_for(path, lines))
+                self.display_set(lines)
+                if "display set" in pipe
+                else self.render_curly(lines, skip=self.skip_for(path, lines))
             )
             return Response(text)
         if head == "run":
