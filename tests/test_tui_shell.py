@@ -181,9 +181,9 @@ async def test_the_palette_reaches_screens_and_placeholders(shell_store: Store) 
         await settle(pilot)
         assert app.current_mode == "schedules" and isinstance(app.screen, SchedulesScreen)
 
-        await pilot.press("ctrl+p", *"backups", "enter")
+        await pilot.press("ctrl+p", *"upgrades", "enter")
         await settle(pilot)
-        assert app.current_mode == "backups" and isinstance(app.screen, PlaceholderScreen)
+        assert app.current_mode == "upgrades" and isinstance(app.screen, PlaceholderScreen)
         assert "not built yet" in readable(screen_text(app)).lower()
 
 

@@ -290,7 +290,7 @@ class NettuiApp(App[None]):
         return self.role in APPROVER_ROLES
 
     def status_text(self) -> str:
-        """The status: user and role, engine, store."""
+        """The status: user and role, engine (the store is in the header)."""
         if not self.user_checked:
             who = f"{self.user} (…)"
         elif self.role is None:
@@ -300,7 +300,7 @@ class NettuiApp(App[None]):
         engine = {"on": "engine ● on", "off": "engine ○ off", "starting": "engine …"}.get(
             self.engine_state, f"engine ✖ {self.engine_state}"
         )
-        return f"{who}  ·  {engine}  ·  {self.store.display_url}"
+        return f"{who} · {engine}"
 
     def read_only_text(self) -> str:
         """Why the user cannot change anything, or "" when they can."""

@@ -24,6 +24,9 @@ SCREENS = {
     "catalog": "nettui.tui.screens.catalog:CatalogScreen",
     "inventory": "nettui.tui.screens.devices:DevicesScreen",
     "schedules": "nettui.tui.screens.schedules:SchedulesScreen",
+    "backups": "nettui.tui.screens.backups:BackupsScreen",
+    "compliance": "nettui.tui.screens.compliance:ComplianceScreen",
+    "sessions": "nettui.tui.screens.sessions:SessionsScreen",
 }
 
 
@@ -55,11 +58,11 @@ AREAS = [
     Area("catalog", "Catalog", "5", "Tasks, implementations, workflows, forms and checks"),
     Area("inventory", "Inventory", "6", "Devices, their interfaces, VLANs and facts"),
     Area("schedules", "Schedules", "7", "Workflows that run by themselves; pause and resume"),
-    Area("backups", "Backups", "", "Configuration backups (a later issue)", placeholder=True),
-    Area("compliance", "Compliance", "", "Policy checks and remediation (a later issue)", placeholder=True),
+    Area("backups", "Backups", "8", "Configuration backups: history, diffs, restore"),
+    Area("compliance", "Compliance", "9", "Policy checks by device, scores, remediation"),
     Area("upgrades", "Upgrades", "", "OS upgrades (a later issue)", placeholder=True),
     Area("discovery", "Discovery", "", "Find devices on the network (a later issue)", placeholder=True),
-    Area("sessions", "Sessions", "", "Recorded device sessions (a later issue)", placeholder=True),
+    Area("sessions", "Sessions", "0", "Bastion sessions: who reached which device; play recordings back"),
 ]
 AREAS_BY_NAME = {area.name: area for area in AREAS}
 

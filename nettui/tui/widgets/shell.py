@@ -18,12 +18,27 @@ if TYPE_CHECKING:
     from nettui.tui.app import NettuiApp
 
 
+# Short names for a narrow terminal, so that the status still fits beside the areas.
+SHORT_TITLES = {
+    "executions": "Runs",
+    "approvals": "Approve",
+    "catalog": "Catalog",
+    "inventory": "Devices",
+    "schedules": "Sched",
+    "backups": "Backup",
+    "compliance": "Comply",
+    "sessions": "Sess",
+}
+
+
 class NavItem(Static):
     """One area in the navigation bar; a click opens it."""
 
-    def __init__(self, name: str, label: Text, *, placeholder: bool) -> None:
+    def __init__(self, name: str, label: Text, *, placeholder: bool, short: Text | None = None) -> None:
         super().__init__(label, id=f"nav-{name}", classes="nav-item -placeholder" if placeholder else "nav-item")
         self.area = name
+        self.full_label = label
+        self.short_label = short or label
 
     def on_click(self, event: events.Click) -> None:
         event.stop()
@@ -42,6 +57,7 @@ class NavBar(Horizontal):
         & > .nav-item { width: auto; padding: 0 1; color: $text-muted; }
         & > .nav-item:hover { background: $boost; color: $text; }
         & > .nav-item.-active { background: $primary 40%; color: $text; text-style: bold; }
+        &.-compact > .nav-item { padding: 0 1 0 0; }
         & > #nav-spacer { width: 1fr; min-width: 2; }
         & > StatusLine { width: auto; padding: 0 1; color: $text-muted; }
     }
@@ -55,13 +71,32 @@ class NavBar(Horizontal):
         for area in AREAS:
             if area.placeholder:
                 continue  # areas of later issues: in the palette, not in the bar
-            item = NavItem(area.name, Text.assemble((f"{area.key} ", "dim"), area.title), placeholder=False)
+            item = NavItem(
+                area.name,
+                Text.assemble((f"{area.key} ", "dim"), area.title),
+                placeholder=False,
+                short=Text.assemble((f"{area.key} ", "dim"), SHORT_TITLES.get(area.name, area.title)),
+            )
             item.tooltip = f"{area.help} (key {area.key})"
             if area.name == self.active:
                 item.add_class("-active")
             yield item
         yield Static(id="nav-spacer")
         yield StatusLine()
+
+    def on_resize(self) -> None:
+        self.fit()
+
+    def fit(self) -> None:
+        """Full area names when they fit beside the status, short ones when they do not."""
+        items = list(self.query(NavItem))
+        status = self.query(StatusLine)
+        status_width = (len(str(status.first().content)) + 2) if status else 0
+        full = sum(len(item.full_label) + 2 for item in items) + status_width + 2
+        compact = full > self.size.width
+        self.set_class(compact, "-compact")
+        for item in items:
+            item.update(item.short_label if compact else item.full_label)
 
 
 class StatusLine(Static):
@@ -78,6 +113,8 @@ class StatusLine(Static):
     def show(self) -> None:
         app: NettuiApp = self.app  # type: ignore[assignment]
         self.update(app.status_text())
+        if isinstance(self.parent, NavBar):
+            self.parent.fit()
 
 
 class ReadOnlyBanner(Static):
