@@ -361,7 +361,23 @@ def build_graph(session: Session) -> dict[type[m.Base], m.Base]:
         reason="device out of scope",
     )
     second_factor = m.BastionSecondFactor(user=user, secrets_group=secrets, entry="totp")
+    nautobot = m.InventorySource(
+        name="nautobot http://nb.example.net",
+        kind="nautobot",
+        url="http://nb.example.net",
+        last_synced_at=T0,
+        last_summary={"changed": 3},
+    )
+    device_ref = m.ExternalRef(
+        source=nautobot,
+        kind="devices",
+        object_id=1,
+        external_id="3f1c9a2e-0000-4000-8000-000000000001",
+        missing_since=T0,
+    )
     objects: list[Any] = [
+        nautobot,
+        device_ref,
         refusal,
         second_factor,
         node,

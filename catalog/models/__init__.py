@@ -38,6 +38,7 @@ from catalog.models.lifecycle import (
     SessionRecord,
     UpgradePlan,
 )
+from catalog.models.sync import ExternalRef, InventorySource
 
 __all__ = [
     "VLAN",
@@ -57,10 +58,12 @@ __all__ = [
     "Execution",
     "ExecutionEvent",
     "ExecutionStep",
+    "ExternalRef",
     "GitRepository",
     "GitSyncRecord",
     "IPAddress",
     "Interface",
+    "InventorySource",
     "JSONType",
     "Location",
     "Manufacturer",

@@ -116,3 +116,50 @@ def _interface_line(interface: dict[str, Any]) -> dict[str, Any]:
     """An interface for the text view: IP addresses as one readable cell."""
     addresses = [ip["address"] + (f" (vrf {ip['vrf']})" if ip["vrf"] else "") for ip in interface["ip_addresses"]]
     return {**interface, "ip_addresses": addresses}
+
+
+@group.group(name="sync")
+def sync() -> None:
+    """Sync the inventory from a source of truth (Nautobot)."""
+
+
+@sync.command(name="nautobot")
+@click.option("--url", required=True, help="Nautobot's address, e.g. https://nautobot.example.net.")
+@click.option(
+    "--token-ref",
+    required=True,
+    metavar="REF",
+    help="Where the API token is: env:VARIABLE, file:/path or keyring:SERVICE/USERNAME (never the token itself).",
+)
+@click.option("--dry-run", is_flag=True, help="Show what would change (per kind of object); write nothing.")
+@click.option(
+    "--delete",
+    "delete_policy",
+    type=click.Choice(["keep", "mark", "delete"]),
+    default="keep",
+    show_default=True,
+    help="Objects gone from Nautobot: keep them, mark them (devices get the tag nautobot-deleted), or delete them.",
+)
+@click.option("--full", is_flag=True, help="Fetch everything, not only what changed since the last sync.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
+@pass_app
+def sync_nautobot_(
+    app: AppContext, url: str, token_ref: str, dry_run: bool, delete_policy: str, full: bool, as_json: bool
+) -> None:
+    """Import Locations, Tenants, Tags, Manufacturers, Platforms, Devices, Interfaces, VLANs,
+    VRFs, Prefixes and IP addresses from Nautobot, in one transaction.
+
+    Rows are matched by Nautobot id (kept from earlier syncs), else by name. After the first
+    sync, only objects changed in Nautobot since the last one are fetched (--full fetches all).
+    """
+    from nettui.sync.nautobot import resolve_token, sync_nautobot
+
+    token = resolve_token(token_ref)
+    summary = sync_nautobot(
+        app.store(), url, token, dry_run=dry_run, delete_policy=delete_policy, full=full, progress=progress
+    )
+    for line in summary.lines():
+        progress(line)
+    progress(f"fetched in {summary.seconds['fetch']:.2f} s, applied in {summary.seconds['write']:.2f} s")
+    if as_json:
+        emit_json(summary.to_dict())

@@ -665,6 +665,8 @@ class Runner:
             return rendered, await self._hook(impl, device, context, outputs, logs)
         if impl.implementation_type == ImplementationType.API_CALL:
             return rendered, await self._api_call(impl, device, context, outputs, logs)
+        if impl.implementation_type == ImplementationType.GRAPHQL_QUERY:
+            return rendered, await self._graphql(impl, device, context, outputs, logs)
 
         await self._lock(device, logs)
         provider = await self._connect(device)
@@ -720,6 +722,39 @@ class Runner:
         outputs.update(status=answer.status, response=answer.json if answer.json is not None else answer.text)
         outputs["changed"] = answer.method.upper() not in ("GET", "HEAD", "OPTIONS")
         logs.append(f"{answer.method} {answer.path} via {config_name}: {answer.status}")
+        return outputs
+
+    async def _graphql(
+        self,
+        impl: m.TaskImplementation,
+        device: _Device,
+        context: dict[str, Any],
+        outputs: dict[str, Any],
+        logs: list[str],
+    ) -> dict[str, Any]:
+        """A graphql_query implementation: its action_config (``query``, ``variables`` rendered
+        from the context) run through the Nautobot provider config that provider selection picks
+        for the device and implementation; the query's ``data`` becomes ``outputs.data``."""
+        from drivers.nautobot_provider import NautobotProvider
+        from drivers.selection import select_provider
+
+        def load() -> tuple[NautobotProvider, str]:
+            with self.store.session() as session:
+                here = session.get(m.Device, device.id)
+                assert here is not None
+                chosen = select_provider(session, here, session.get(m.TaskImplementation, impl.id))
+                if chosen.config is None:
+                    raise ExecutionError(
+                        f"implementation '{impl.slug}': no Nautobot provider config ({chosen.reason})",
+                        hint="add a provider config with settings.url and a secrets group holding token",
+                    )
+                return NautobotProvider.from_config(chosen.config), chosen.config.name
+
+        provider, config_name = await asyncio.to_thread(load)
+        async with provider:
+            data = await provider.graphql_query(impl.action_config, context)
+        outputs.update(data=data, changed=False)
+        logs.append(f"GraphQL query via {config_name}: {', '.join(data) or 'no data'}")
         return outputs
 
     async def _hook(

@@ -1,0 +1,1 @@
+"""Syncing the inventory from external sources of truth (Nautobot)."""
