@@ -9,7 +9,7 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from drivers.base import CommandResult, ConfigResult, DeviceTarget, TransferProgress, TransferResult
 from drivers.cli_common import CliProviderBase
@@ -30,14 +30,11 @@ from drivers.transfer import (
     TransferFailed,
     exists_error,
     file_digests,
-    local_destination,
     local_source,
     mismatch,
     no_space,
-    not_found,
     parse_digest,
     parse_remote,
-    receive_atomically,
     scp_error,
 )
 from drivers.trust import known_hosts_file
@@ -270,56 +267,20 @@ class NetmikoProvider(CliProviderBase):
             transfer.transfer_file()
             return False, self._netmiko_md5(transfer, target) if verify else None
 
-    async def get_file(
+    async def _scp(
         self,
-        remote: str,
-        local: Path | None = None,
-        *,
-        file_system: str | None = None,
-        verify: bool = True,
-        overwrite: bool = True,
-        progress: TransferProgress | None = None,
-    ) -> TransferResult:
-        """Copy ``remote`` from the device with netmiko's FileTransfer (see drivers.base.Provider)."""
-        from drivers.transfer import LocalFileError
-
-        started = time.perf_counter()
-        device = self.target.name
-        source = parse_remote(device, self.transfer_profile, remote, file_system, None)
-        destination = local_destination(local, source.name)
-        remote_md5 = await self.remote_digest(source, "md5")
-        if remote_md5 is None:
-            raise not_found(device, source)
-        skipped = False
-        if destination.exists():
-            skipped = (await asyncio.to_thread(file_digests, destination))[0] == remote_md5
-            if not skipped and not overwrite:
-                raise LocalFileError(
-                    f"a different file is already at {destination}", hint="allow overwriting, or name another file"
-                )
-        if not skipped:
-
-            async def receive(temp: Path) -> None:
-                await self._call(self._get_file, source, temp, progress)
-
-            await receive_atomically(device, source, destination, receive, remote_md5 if verify else None)
-        local_md5, local_sha256 = await asyncio.to_thread(file_digests, destination)
-        remote_sha256 = await self.remote_digest(source, "sha256") if verify else None
-        return TransferResult(
-            device=device,
-            direction="get",
-            local_path=str(destination),
-            remote_path=source.path,
-            size=destination.stat().st_size,
-            skipped=skipped,
-            verified=verify or skipped,
-            local_md5=local_md5,
-            remote_md5=remote_md5,
-            local_sha256=local_sha256,
-            remote_sha256=remote_sha256,
-            elapsed=time.perf_counter() - started,
-            method=self.transfer_method,
-        )
+        local: str,
+        remote: RemoteFile,
+        direction: Literal["put", "get"],
+        size: int | None,
+        progress: TransferProgress | None,
+    ) -> None:
+        """Downloads (get_file, shared with the other CLI providers) copy through netmiko's
+        FileTransfer, as uploads do (put_file above)."""
+        if direction == "get":
+            await self._call(self._get_file, remote, Path(local), progress)
+            return
+        await super()._scp(local, remote, direction, size, progress)
 
     def _get_file(self, source: RemoteFile, temp: Path, progress: TransferProgress | None) -> None:
         with self._file_transfer(source, source.name, str(temp), "get", progress) as transfer:
