@@ -450,9 +450,12 @@ class DevicesScreen(Screen[None]):
 
     # -- filtering and showing ----------------------------------------------------------------
 
-    def watch_device_filter(self) -> None:
+    def watch_device_filter(self, old: DeviceFilter, new: DeviceFilter) -> None:
         self._apply_filter()
-        self.refresh_bindings()
+        if old.is_empty != new.is_empty:
+            # Only then can "clear filter" come or go. Refreshing the bindings makes the footer
+            # recompose, which cost more than the filtering itself on every keystroke.
+            self.refresh_bindings()
 
     def _apply_filter(self) -> None:
         if not self.loaded:
@@ -485,6 +488,7 @@ class DevicesScreen(Screen[None]):
         """Say why the table is empty, if it is: an empty store, or a filter matching nothing."""
         empty_store = self.loaded and not self.all_devices
         no_match = self.loaded and bool(self.all_devices) and not self.shown_devices
+        store_emptiness_changed = empty_store != self.has_class("-empty-store")
         if empty_store:
             self.query_one("#device-empty", Static).update(EMPTY_STORE_TEXT)
         elif no_match:
@@ -494,7 +498,8 @@ class DevicesScreen(Screen[None]):
             )
         self.set_class(empty_store, "-empty-store")
         self.set_class(no_match, "-no-match")
-        self.refresh_bindings()
+        if store_emptiness_changed:  # "/" is offered only when there is something to filter
+            self.refresh_bindings()
 
     def _count_text(self) -> str:
         count = len(self.all_devices)
