@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -41,6 +41,7 @@ from catalog.store import Store
 # copy the context) reach it here, e.g. nettui.lifecycle's backups and compliance runs.
 CURRENT_STORE: ContextVar[Store | None] = ContextVar("nettui_current_store", default=None)
 RUNNABLE = (ExecutionStatus.PENDING, ExecutionStatus.SCHEDULED)
+_P = TypeVar("_P")
 _STEPS: Table = m.ExecutionStep.__table__  # type: ignore[assignment]
 MAX_WAIT_S = 24 * 3600.0
 CANCELLED = "cancelled while waiting"
@@ -701,21 +702,15 @@ class Runner:
         """An api_call implementation: its action_config sent through the HTTP provider config
         that provider selection picks for the device and implementation."""
         from drivers.http_provider import HttpApiProvider
-        from drivers.selection import select_provider
 
-        def load() -> tuple[HttpApiProvider, str]:
-            with self.store.session() as session:
-                here = session.get(m.Device, device.id)
-                assert here is not None
-                chosen = select_provider(session, here, session.get(m.TaskImplementation, impl.id))
-                if chosen.config is None:
-                    raise ExecutionError(
-                        f"implementation '{impl.slug}': no provider config for its API ({chosen.reason})",
-                        hint="add a provider config with settings.base_url for this provider",
-                    )
-                return HttpApiProvider.from_config(chosen.config), chosen.config.name
-
-        provider, config_name = await asyncio.to_thread(load)
+        provider, config_name = await asyncio.to_thread(
+            self._selected_provider,
+            HttpApiProvider.from_config,
+            device,
+            impl,
+            "no provider config for its API",
+            "add a provider config with settings.base_url for this provider",
+        )
         await self._lock(device, logs)
         async with provider:
             answer = await provider.api_call(impl.action_config, context)
@@ -723,6 +718,26 @@ class Runner:
         outputs["changed"] = answer.method.upper() not in ("GET", "HEAD", "OPTIONS")
         logs.append(f"{answer.method} {answer.path} via {config_name}: {answer.status}")
         return outputs
+
+    def _selected_provider(
+        self,
+        build: Callable[[m.ProviderConfig], _P],
+        device: _Device,
+        impl: m.TaskImplementation,
+        missing: str,
+        hint: str,
+    ) -> tuple[_P, str]:
+        """The provider built from the config that provider selection picks for the device and
+        implementation (secrets resolved now, in the session), and that config's name. Blocking."""
+        from drivers.selection import select_provider
+
+        with self.store.session() as session:
+            here = session.get(m.Device, device.id)
+            assert here is not None
+            chosen = select_provider(session, here, session.get(m.TaskImplementation, impl.id))
+            if chosen.config is None:
+                raise ExecutionError(f"implementation '{impl.slug}': {missing} ({chosen.reason})", hint=hint)
+            return build(chosen.config), chosen.config.name
 
     async def _graphql(
         self,
@@ -736,21 +751,15 @@ class Runner:
         from the context) run through the Nautobot provider config that provider selection picks
         for the device and implementation; the query's ``data`` becomes ``outputs.data``."""
         from drivers.nautobot_provider import NautobotProvider
-        from drivers.selection import select_provider
 
-        def load() -> tuple[NautobotProvider, str]:
-            with self.store.session() as session:
-                here = session.get(m.Device, device.id)
-                assert here is not None
-                chosen = select_provider(session, here, session.get(m.TaskImplementation, impl.id))
-                if chosen.config is None:
-                    raise ExecutionError(
-                        f"implementation '{impl.slug}': no Nautobot provider config ({chosen.reason})",
-                        hint="add a provider config with settings.url and a secrets group holding token",
-                    )
-                return NautobotProvider.from_config(chosen.config), chosen.config.name
-
-        provider, config_name = await asyncio.to_thread(load)
+        provider, config_name = await asyncio.to_thread(
+            self._selected_provider,
+            NautobotProvider.from_config,
+            device,
+            impl,
+            "no Nautobot provider config",
+            "add a provider config with settings.url and a secrets group holding token",
+        )
         async with provider:
             data = await provider.graphql_query(impl.action_config, context)
         outputs.update(data=data, changed=False)
