@@ -52,6 +52,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=100, help="nornir's threads")
     parser.add_argument("--concurrency", type=int, default=200, help="the engine's devices at a time")
     parser.add_argument("--driver", default="asyncssh", choices=["asyncssh", "scrapli", "netmiko"])
+    parser.add_argument("--profile", metavar="FILE", help="write a cProfile of the engine's run to FILE (slower)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as name:
@@ -82,7 +83,15 @@ def main() -> None:
                 store, "create-vlan", names, {"device": names[0], "vid": VID, "name": NAME}, requested_by="bench"
             )
             lab_cpu, started, own_cpu = cpu_seconds(lab.pid), time.perf_counter(), time.process_time()
-            status = asyncio.run(run_execution(store, execution, driver=args.driver, concurrency=args.concurrency))
+            engine_run = run_execution(store, execution, driver=args.driver, concurrency=args.concurrency)
+            if args.profile:
+                import cProfile
+
+                with cProfile.Profile() as profile:
+                    status = asyncio.run(engine_run)
+                profile.dump_stats(args.profile)
+            else:
+                status = asyncio.run(engine_run)
             elapsed = time.perf_counter() - started
             with store.read_session() as session:
                 changed = len(session.get(m.Execution, execution).context.get("changed_devices", []))  # type: ignore[union-attr]

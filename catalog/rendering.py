@@ -99,6 +99,9 @@ def _safe_mul(left: Any, right: Any) -> Any:
     return operator.mul(left, right)
 
 
+_DICT_ATTRIBUTES = frozenset(dir(dict))  # ``a.items`` on a dict is the method, as Jinja has it
+
+
 class NettuiSandbox(SandboxedEnvironment):
     """The sandbox with budget accounting on attribute access, calls and operators."""
 
@@ -108,6 +111,13 @@ class NettuiSandbox(SandboxedEnvironment):
         budget = _current()
         if budget is not None:
             budget.tick()
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            # What Jinja does for ``a.b`` on a dict, without first failing getattr(a, "b"):
+            # contexts are dicts, and the failed lookup and its exception cost most of a render.
+            try:
+                return obj[attribute]
+            except KeyError:
+                return self.undefined(obj=obj, name=attribute)
         return super().getattr(obj, attribute)
 
     def getitem(self, obj: Any, argument: Any) -> Any:

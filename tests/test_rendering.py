@@ -54,9 +54,16 @@ def test_the_sandbox_refuses_every_escape(template: str, words: str) -> None:
     assert info.value.where == "implementation 'evil'"
 
 
+def _loop(count: int) -> str:
+    return "{% for i in range(" + str(count) + ") %}{% if i.real > -1 %}{% endif %}{% endfor %}done"
+
+
 def test_render_time_is_bounded() -> None:
-    slow = "{% for i in range(300000) %}{% if i.real > -1 %}{% endif %}{% endfor %}done"
-    assert render_template(slow, {}) == "done"  # within the default budget
+    # A loop of 30,000 fits the default budget (2 s) with room to spare on a loaded machine
+    # (300,000 took about 1 s on a quiet one and failed under load); ten times as many does
+    # not fit a budget of 1 ms.
+    assert render_template(_loop(30_000), {}) == "done"
+    slow = _loop(300_000)
     with pytest.raises(RenderError, match=r"rendering took longer than 0.001 s"):
         render_template(slow, {}, budget=RenderBudget(time_limit_s=0.001))
 

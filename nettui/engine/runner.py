@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Table, delete, insert, select, update
+from sqlalchemy import Executable, Table, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -43,6 +43,25 @@ CURRENT_STORE: ContextVar[Store | None] = ContextVar("nettui_current_store", def
 RUNNABLE = (ExecutionStatus.PENDING, ExecutionStatus.SCHEDULED)
 _P = TypeVar("_P")
 _STEPS: Table = m.ExecutionStep.__table__  # type: ignore[assignment]
+_EVENTS: Table = m.ExecutionEvent.__table__  # type: ignore[assignment]
+_LOCKS: Table = m.DeviceLock.__table__  # type: ignore[assignment]
+
+
+def _set(table: Table, *columns: str) -> Executable:
+    """``UPDATE table SET column=:p_column... WHERE id=:p_id``, built once: the journal runs
+    many of these in one executemany (bind names cannot be the columns' own)."""
+    values = {name: bindparam(f"p_{name}", type_=table.c[name].type) for name in columns}
+    return update(table).where(table.c.id == bindparam("p_id")).values(**values)
+
+
+# The runner's records, as statements built once: the journal sends all of one kind that
+# arrive together as one executemany, instead of building and compiling a statement per record.
+_START_ROW = insert(_STEPS).returning(_STEPS.c.id, sort_by_parameter_order=True)
+_SET_IMPLEMENTATION = _set(_STEPS, "task_implementation_id")
+_SET_LOGS = _set(_STEPS, "logs")
+_END_ROW = _set(_STEPS, "status", "completed_at", "error_message", "outputs", "logs", "rendered_content", "inputs")
+_TAKE_LOCK = insert(_LOCKS)
+_ADD_EVENT = insert(_EVENTS)
 MAX_WAIT_S = 24 * 3600.0
 CANCELLED = "cancelled while waiting"
 HEARTBEAT_S = 5.0
@@ -62,6 +81,11 @@ class ExecutionError(NettuiError):
 def record_event(session: Any, execution_id: int, kind: str, detail: str = "", actor_id: int | None = None) -> None:
     """Append to the execution's audit trail (who, what, when)."""
     session.add(m.ExecutionEvent(execution_id=execution_id, kind=kind, detail=detail, actor_id=actor_id))
+
+
+def _event(execution_id: int, kind: str, detail: str, at: datetime) -> dict[str, Any]:
+    """An audit event's row, for the journal's executemany (what record_event adds)."""
+    return {"execution_id": execution_id, "kind": kind, "detail": detail, "actor_id": None, "at": at}
 
 
 # -- submitting ---------------------------------------------------------------------------------
@@ -190,30 +214,44 @@ def _resolve_mapping(mapping: Any, context: dict[str, Any], where: str) -> Any:
     return mapping
 
 
+@dataclass(frozen=True, slots=True)
+class _Rows:
+    """A record as statements built once (``parts``: statement and parameters, run in order
+    in one transaction). The journal runs all the parts of one statement that arrive together
+    as one executemany. With ``returning``, the first part's returned id is the result."""
+
+    parts: tuple[tuple[Executable, dict[str, Any]], ...]
+    returning: bool = False
+
+
+_Action = Callable[[Any], Any] | _Rows
+
+
 class _Journal:
     """The runner's step records, committed in groups: what arrives while a commit is under
     way goes into the next one (group commit). With few devices that is one write per record,
     as before; with hundreds at once, one transaction carries many, instead of every device's
-    thread queueing for the store's write lock. Records still reach the store within a few
-    milliseconds of happening, in the order they happened."""
+    thread queueing for the store's write lock, and the records of one kind go in as one
+    executemany. Records still reach the store within a few milliseconds of happening."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self._queue: list[tuple[Callable[[Any], Any], asyncio.Future[Any] | None, Any]] = []
+        self._queue: list[tuple[_Action, asyncio.Future[Any] | None, Any]] = []
         self._keyed: dict[Any, int] = {}  # key -> its action's index in the queue
         self._task: asyncio.Task[None] | None = None
         self._error: BaseException | None = None
 
-    async def call(self, action: Callable[[Any], Any]) -> Any:
-        """Run ``action(session)`` in the next commit; its result once committed."""
+    async def call(self, action: _Action) -> Any:
+        """Run ``action(session)`` (or its statements) in the next commit; its result once
+        committed."""
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._queue.append((action, future, None))
         self._kick()
         return await future
 
-    def post(self, action: Callable[[Any], Any], *, key: Any = None) -> None:
-        """Run ``action(session)`` in the next commit, without waiting for it. An action with
-        the ``key`` of one still queued takes its place (a newer value of the same thing)."""
+    def post(self, action: _Action, *, key: Any = None) -> None:
+        """Run ``action`` in the next commit, without waiting for it. An action with the
+        ``key`` of one still queued takes its place (a newer value of the same thing)."""
         if key is not None:
             queued = self._keyed.get(key)
             if queued is not None and queued < len(self._queue) and self._queue[queued][2] == key:
@@ -239,7 +277,7 @@ class _Journal:
     async def _drain(self) -> None:
         while self._queue:
             batch, self._queue, self._keyed = self._queue, [], {}
-            results = await asyncio.to_thread(self._commit, batch)
+            results = await asyncio.to_thread(self._commit, [action for action, _, _ in batch])
             for (_, future, _), (ok, value) in zip(batch, results, strict=True):
                 if future is None:
                     if not ok and self._error is None:
@@ -250,19 +288,46 @@ class _Journal:
                     else:
                         future.set_exception(value)
 
-    def _commit(self, batch: list[tuple[Callable[[Any], Any], Any, Any]]) -> list[tuple[bool, Any]]:
+    def _commit(self, batch: list[_Action]) -> list[tuple[bool, Any]]:
         try:
             with self.store.session() as session:
-                return [(True, action(session)) for action, _, _ in batch]
+                return [(True, value) for value in _run_batch(session, batch)]
         except Exception:  # one record failed: the others go in one by one, each on its own
             outcomes: list[tuple[bool, Any]] = []
-            for action, _, _ in batch:
+            for action in batch:
                 try:
                     with self.store.session() as session:
-                        outcomes.append((True, action(session)))
+                        outcomes.append((True, _run_batch(session, [action])[0]))
                 except Exception as exc:
                     outcomes.append((False, exc))
             return outcomes
+
+
+def _run_batch(session: Any, batch: list[_Action]) -> list[Any]:
+    """Run the records in order, the statements of consecutive ``_Rows`` records grouped into
+    one executemany per statement; results in the records' order."""
+    results: list[Any] = [None] * len(batch)
+    pending: dict[Executable, list[tuple[int | None, dict[str, Any]]]] = {}
+
+    def send() -> None:
+        for statement, entries in pending.items():
+            result = session.execute(statement, [params for _, params in entries])
+            if any(index is not None for index, _ in entries):
+                for (index, _), row in zip(entries, result.all(), strict=True):
+                    if index is not None:
+                        results[index] = int(row[0])
+        pending.clear()
+
+    for index, action in enumerate(batch):
+        if isinstance(action, _Rows):
+            for part, (statement, params) in enumerate(action.parts):
+                returns = action.returning and part == 0
+                pending.setdefault(statement, []).append((index if returns else None, params))
+        else:
+            send()  # what came before this action goes in before it
+            results[index] = action(session)
+    send()
+    return results
 
 
 class _LiveLog(list[str]):
@@ -278,7 +343,7 @@ class _LiveLog(list[str]):
         text = "\n".join(self) + "\n"
         row_id = self.row_id
         self.runner.journal.post(
-            lambda s: s.execute(update(_STEPS).where(_STEPS.c.id == row_id).values(logs=text)),
+            _Rows(((_SET_LOGS, {"p_id": row_id, "p_logs": text}),)),
             key=("logs", row_id),  # a later line replaces this update if it has not gone in yet
         )
 
@@ -878,11 +943,9 @@ class Runner:
         one INSERT that the unique device_id lets only one execution win (taken in the journal's
         next commit, with other devices' records)."""
 
-        def take(session: Any) -> None:
-            session.add(m.DeviceLock(device_id=device_id, execution_id=self.execution_id, owner=self.owner))
-            record_event(session, self.execution_id, "device_locked", device_name)
-            session.flush()
-
+        now = m.utcnow()
+        lock = {"device_id": device_id, "execution_id": self.execution_id, "owner": self.owner, "acquired_at": now}
+        take = _Rows(((_TAKE_LOCK, lock), (_ADD_EVENT, _event(self.execution_id, "device_locked", device_name, now))))
         try:
             await self.journal.call(take)
             self._locked_names[device_id] = device_name
@@ -906,7 +969,7 @@ class Runner:
 
     # -- records ----------------------------------------------------------------------------
 
-    def _start_row(self, step: m.WorkflowStep, device: _Device | None) -> Callable[[Any], int]:
+    def _start_row(self, step: m.WorkflowStep, device: _Device | None) -> _Rows:
         values = {
             "execution_id": self.execution_id,
             "workflow_step_id": step.id,
@@ -915,16 +978,10 @@ class Runner:
             "status": StepStatus.RUNNING,
             "started_at": m.utcnow(),
         }
-
-        def start(session: Any) -> int:  # Core, not the ORM: hundreds of these go in one commit
-            return int(session.execute(insert(_STEPS).values(**values)).inserted_primary_key[0])
-
-        return start
+        return _Rows(((_START_ROW, values),), returning=True)
 
     def _set_implementation(self, row_id: int, impl_id: int) -> None:
-        self.journal.post(
-            lambda s: s.execute(update(_STEPS).where(_STEPS.c.id == row_id).values(task_implementation_id=impl_id))
-        )
+        self.journal.post(_Rows(((_SET_IMPLEMENTATION, {"p_id": row_id, "p_task_implementation_id": impl_id}),)))
 
     def _end_row(
         self,
@@ -937,17 +994,20 @@ class Runner:
         rendered: str = "",
         inputs: dict[str, Any] | None = None,
     ) -> None:
-        values: dict[str, Any] = {"status": status, "completed_at": m.utcnow(), "error_message": error}
-        if outputs is not None:
-            values["outputs"] = outputs
-        if logs:
-            values["logs"] = "\n".join(logs) + "\n"
-        if rendered:
-            values["rendered_content"] = rendered
-        if inputs:
-            values["inputs"] = inputs
+        # Every column at once (what was not given is the column's default, which the row
+        # still holds): one statement for every step's end, sent as one executemany.
+        values: dict[str, Any] = {
+            "p_id": row_id,
+            "p_status": status,
+            "p_completed_at": m.utcnow(),
+            "p_error_message": error,
+            "p_outputs": outputs if outputs is not None else {},
+            "p_logs": "\n".join(logs) + "\n" if logs else "",
+            "p_rendered_content": rendered,
+            "p_inputs": inputs or {},
+        }
         self.journal.post(
-            lambda s: s.execute(update(_STEPS).where(_STEPS.c.id == row_id).values(**values)),
+            _Rows(((_END_ROW, values),)),
             key=("logs", row_id),  # the final text replaces any live log update still queued
         )
 
