@@ -194,9 +194,12 @@ def _algorithms() -> dict[str, list[str]]:
 
 
 @lru_cache(maxsize=4096)
-def _known_hosts(line: str) -> asyncssh.SSHKnownHosts:
-    """The trusted key as asyncssh's known_hosts, parsed once per key."""
-    return asyncssh.import_known_hosts(line + "\n")
+def _known_hosts(line: str) -> tuple[list[asyncssh.SSHKey], list[asyncssh.SSHKey], list[asyncssh.SSHKey]]:
+    """The one key trusted for this device (its ``[host]:port type base64`` line), parsed
+    once per key, as asyncssh's (trusted host keys, CA keys, revoked keys): the line was
+    chosen for this host and port, so asyncssh has no host patterns to match per connection."""
+    _address, key = line.split(None, 1)
+    return [asyncssh.import_public_key(key)], [], []
 
 
 class AsyncsshProvider(CliProviderBase):
@@ -238,6 +241,12 @@ class AsyncsshProvider(CliProviderBase):
                 client_keys=None,
                 agent_path=None,
                 config=[],
+                # Nothing else to look up on disk per connection: no host-based
+                # authentication keys, no X.509 trust store under ~/.ssh.
+                host_based_auth=False,
+                client_host_keys=[],
+                x509_trusted_certs=None,
+                x509_trusted_cert_paths=None,
                 gss_host=None,
                 compression_algs=None,
                 **_algorithms(),

@@ -959,10 +959,16 @@ class Runner:
         return int(holder) if holder is not None else -1
 
     def _release_locks(self) -> None:
+        now = m.utcnow()
+        events = [
+            _event(self.execution_id, "device_released", self._locked_names.get(device_id, ""), now)
+            for device_id in sorted(self._locked)
+        ]
+
         def release(session: Any) -> None:
-            session.execute(delete(m.DeviceLock).where(m.DeviceLock.execution_id == self.execution_id))
-            for device_id in sorted(self._locked):
-                record_event(session, self.execution_id, "device_released", self._locked_names.get(device_id, ""))
+            session.execute(delete(_LOCKS).where(_LOCKS.c.execution_id == self.execution_id))
+            if events:
+                session.execute(_ADD_EVENT, events)  # one executemany, not an ORM object per device
 
         self._write(release)
         self._locked.clear()
