@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -180,3 +181,173 @@ def explain_(app: AppContext, task: str, device_name: str, as_json: bool) -> Non
             click.echo("  the task has no implementations")
     if not rows or not rows[0]["accepted"]:
         raise SystemExit(1)
+
+
+# -- the catalog in Git ------------------------------------------------------------------------
+
+
+@group.group(name="repo")
+def repo_group() -> None:
+    """Git repositories that hold catalog content (or backups): add, list, show, remove."""
+
+
+@repo_group.command(name="add")
+@click.argument("name")
+@click.option("--url", required=True, help="The remote: https://, ssh://, file:// or git@host:path (no password).")
+@click.option("--branch", default="main", show_default=True, help="The branch to pull from and push to.")
+@click.option("--path", "folder", default="", help="The folder inside the repository (default: its root).")
+@click.option(
+    "--provides",
+    default="tasks,workflows,forms,checks,providers",
+    show_default=True,
+    help="Comma-separated content kinds: tasks, implementations, workflows, forms, checks, providers, backups.",
+)
+@click.option("--credentials", metavar="GROUP", help="Secrets group with a 'token' (https) or 'ssh_key' entry.")
+@click.option("--json", "as_json", is_flag=True, help="Print the repository as JSON.")
+@pass_app
+def repo_add(
+    app: AppContext,
+    name: str,
+    url: str,
+    branch: str,
+    folder: str,
+    provides: str,
+    credentials: str | None,
+    as_json: bool,
+) -> None:
+    """Record repository NAME (nothing is fetched until `nettui catalog pull NAME`)."""
+    from nettui.gitrepo import add_repository
+
+    record = add_repository(
+        app.store(),
+        name,
+        url,
+        branch=branch,
+        path=folder,
+        provides=provides.split(","),
+        credentials=credentials,
+    )
+    if as_json:
+        emit_json(record)
+    else:
+        progress(f"repository {record['name']} added: {record['url']} ({record['branch']})")
+
+
+@repo_group.command(name="list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_app
+def repo_list(app: AppContext, as_json: bool) -> None:
+    """List the repositories, with how their last pull or push ended."""
+    from nettui.gitrepo import list_repositories
+
+    rows = list_repositories(app.store())
+    if as_json:
+        emit_json(rows)
+        return
+    if not rows:
+        progress("no repositories: `nettui catalog repo add NAME --url URL` records one")
+        return
+    for row in rows:
+        row["last_commit"] = (row.get("last_commit") or "")[:12]
+    emit_table(
+        rows,
+        [
+            ("name", "NAME"),
+            ("url", "URL"),
+            ("branch", "BRANCH"),
+            ("path", "PATH"),
+            ("provides", "PROVIDES"),
+            ("last_status", "LAST"),
+            ("last_commit", "COMMIT"),
+        ],
+    )
+
+
+@repo_group.command(name="show")
+@click.argument("name")
+@click.option("--limit", default=20, show_default=True, help="How many pulls and pushes to show.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_app
+def repo_show(app: AppContext, name: str, limit: int, as_json: bool) -> None:
+    """Show repository NAME and its latest pulls and pushes (commit, time, status, errors)."""
+    from nettui.gitrepo import show_repository
+
+    record = show_repository(app.store(), name, syncs=max(1, limit))
+    if as_json:
+        emit_json(record)
+        return
+    for key in ("name", "url", "branch", "path", "provides", "credentials"):
+        value = record[key]
+        click.echo(f"{key}: {','.join(value) if isinstance(value, list) else (value or '-')}")
+    click.echo("syncs:" if record["syncs"] else "syncs: none yet")
+    for sync in record["syncs"]:
+        when = sync["started_at"].strftime("%Y-%m-%d %H:%M:%S")
+        first = (sync["message"] or "").splitlines()[0] if sync["message"] else ""
+        click.echo(f"  {when}  {sync['direction']:<6} {sync['status']:<9} {sync['commit'][:12] or '-':<12}  {first}")
+        for error in sync["errors"][:20]:
+            where = f"{error['path']}:{error['line']}" if "line" in error else error.get("path", "")
+            click.echo(f"      {where}: {error.get('message', '')}")
+
+
+@repo_group.command(name="remove")
+@click.argument("name")
+@pass_app
+def repo_remove(app: AppContext, name: str) -> None:
+    """Forget repository NAME and its history of pulls and pushes (the remote is untouched)."""
+    from nettui.gitrepo import remove_repository
+
+    remove_repository(app.store(), name)
+    progress(f"repository {name} removed")
+
+
+def _sync_outcome(result: Any, as_json: bool) -> None:
+    if as_json:
+        emit_json(result.as_dict())
+    elif result.ok:
+        report = result.report
+        for verb in ("created", "updated", "removed", "added", "modified", "deleted"):
+            for label in report.get(verb, []):
+                progress(f"{verb:<9} {label}")
+        progress(result.message)
+    else:
+        click.echo(result.message, err=True)
+    if not result.ok:
+        raise SystemExit(1)
+
+
+@group.command()
+@click.argument("repo")
+@click.option("--commit", metavar="SHA", help="Import this commit of the branch (default: its latest).")
+@click.option("--dry-run", is_flag=True, help="Report what would change; write and record nothing.")
+@click.option(
+    "--discard-local",
+    is_flag=True,
+    help="Take the repository's version of objects also changed in the store since the last pull or push.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
+@pass_app
+def pull(app: AppContext, repo: str, commit: str | None, dry_run: bool, discard_local: bool, as_json: bool) -> None:
+    """Import the catalog files of one commit of REPO, all or nothing, and record it.
+
+    Any problem (reported as file:line from the repository's root) and nothing is imported.
+    Objects changed in the store since the last pull or push that the commit would replace are
+    reported as conflicts, and nothing is imported, unless --discard-local is given."""
+    from nettui.gitrepo import pull_catalog
+
+    result = pull_catalog(app.store(), repo, commit=commit, dry_run=dry_run, discard_local=discard_local)
+    _sync_outcome(result, as_json)
+
+
+@group.command()
+@click.argument("repo")
+@click.option("--message", "-m", help="The commit's title (default: what changed).")
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
+@pass_app
+def push(app: AppContext, repo: str, message: str | None, as_json: bool) -> None:
+    """Export the store's content of the kinds REPO provides, commit it and push (never forced).
+
+    A file changed both in the repository and in the store since the last pull or push is a
+    conflict: it is reported and nothing is pushed."""
+    from nettui.gitrepo import push_catalog
+
+    _sync_outcome(push_catalog(app.store(), repo, message=message), as_json)

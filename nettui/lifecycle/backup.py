@@ -18,8 +18,6 @@ import asyncio
 import difflib
 import hashlib
 import os
-import subprocess
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -601,50 +599,21 @@ def record_restore(store: Store, record_id: int) -> int:
 # -- Git export ---------------------------------------------------------------------------------
 
 
-def _git(args: list[str], cwd: Path) -> str:
-    env = {
-        **os.environ,
-        "GIT_TERMINAL_PROMPT": "0",
-        "GIT_AUTHOR_NAME": "nettui",
-        "GIT_AUTHOR_EMAIL": "nettui@localhost",
-        "GIT_COMMITTER_NAME": "nettui",
-        "GIT_COMMITTER_EMAIL": "nettui@localhost",
-    }
-    done = subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise BackupError(
-            f"git {args[0]} failed: {done.stderr.strip()[:300]}",
-            where=str(cwd),
-            hint="check the repository URL and that it accepts pushes",
-        )
-    return done.stdout
-
-
 def export_to_git(store: Store, url: str, run: BackupRun | None = None, *, branch: str = "main") -> str | None:
     """Write each device's latest running configuration as ``<device>.cfg`` into the Git
-    repository at ``url`` and push one commit; its hash (None when nothing changed).
+    repository at ``url`` (or the folder of the repository nettui knows by that name, see
+    ``nettui catalog repo add --provides backups``) and push one commit; its hash (None when
+    nothing changed).
 
-    Plain ``git`` in a subprocess: no extra dependency, the operator's own git configuration
-    and credential helpers apply, and what runs is what they would type."""
+    The same machinery as the catalog's pull and push (nettui.gitrepo): plain ``git``, one file
+    per device, one commit per run whose message names the devices added, changed and removed
+    and the run, pushed without force."""
+    from nettui.gitrepo import export_backups_to
+
     latest = [r for r in history(store, source="running") if r["backup_type"] == BackupType.CONFIG.value]
-    with tempfile.TemporaryDirectory(prefix="nettui-git-") as folder:
-        work = Path(folder)
-        _git(["init", "-q", "-b", branch], work)
-        _git(["remote", "add", "origin", url], work)
-        if _git(["ls-remote", "--heads", "origin", branch], work).strip():
-            _git(["fetch", "-q", "--depth", "1", "origin", branch], work)
-            _git(["checkout", "-q", "-B", branch, f"origin/{branch}"], work)
-        for row in latest:
-            record = get_record(store, row["id"])
-            (work / f"{record['device']}.cfg").write_text(record["backup_data"], encoding="utf-8")
-        _git(["add", "-A"], work)
-        changed = [line[3:] for line in _git(["status", "--porcelain"], work).splitlines()]
-        if not changed:
-            return None
-        names = sorted(Path(p.strip('"')).stem for p in changed)
-        shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
-        title = f"nettui backup: {len(names)} device(s) changed: {shown}"
-        body = run.summary() if run is not None else f"{len(latest)} device(s) exported"
-        _git(["commit", "-q", "-m", title, "-m", body], work)
-        _git(["push", "-q", "origin", f"HEAD:refs/heads/{branch}"], work)
-        return _git(["rev-parse", "HEAD"], work).strip()
+    configs = {}
+    for row in latest:
+        record = get_record(store, row["id"])
+        configs[record["device"]] = record["backup_data"]
+    summary = run.summary() if run is not None else f"{len(latest)} device(s) exported"
+    return export_backups_to(store, url, configs, summary, branch=branch)
