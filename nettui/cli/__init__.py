@@ -48,6 +48,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "bastion": ("nettui.cli.bastion", "Serve recorded device sessions over SSH: ssh -p PORT USER%DEVICE@HOST."),
     "sessions": ("nettui.cli.sessions", "Bastion device sessions: list, show, terminate, play back, export."),
     "discover": ("nettui.cli.discover", "Find devices (CIDR, range, CSV, controller, LLDP crawl) and record them."),
+    "upgrade": ("nettui.cli.upgrade", "OS upgrades: plan, run in batches with pre/post checks and rollback, schedule."),
 }
 
 

@@ -40,6 +40,10 @@ from catalog.store import Store
 # The store of the execution running in this task: python hooks (run in worker threads that
 # copy the context) reach it here, e.g. nettui.lifecycle's backups and compliance runs.
 CURRENT_STORE: ContextVar[Store | None] = ContextVar("nettui_current_store", default=None)
+# The log of the python_hook step running in this task: an async hook (awaited in the engine's
+# event loop) appends lines to it, and they reach the step's logs as they come (e.g. the stages
+# of an OS upgrade). Not for sync hooks: they run in a worker thread.
+CURRENT_STEP_LOG: ContextVar[list[str] | None] = ContextVar("nettui_current_step_log", default=None)
 RUNNABLE = (ExecutionStatus.PENDING, ExecutionStatus.SCHEDULED)
 _P = TypeVar("_P")
 _STEPS: Table = m.ExecutionStep.__table__  # type: ignore[assignment]
@@ -492,6 +496,7 @@ class Runner:
                 cancelled, skip_rest = True, True
                 status = ExecutionStatus.CANCELLED
                 self.on_event("cancelled: stopping before the next step")
+                await self._undo(devices, "the execution was cancelled")
             if skip_rest:
                 why = "skipped: the execution was cancelled" if cancelled else "skipped: an earlier step failed"
                 await asyncio.to_thread(self._record_skipped, step, devices, why)
@@ -511,6 +516,11 @@ class Runner:
                     skip_rest = True
                 elif step.on_failure == OnFailure.SKIP_REMAINING:
                     skip_rest = True
+            if failed and (skip_rest or step.on_failure != OnFailure.CONTINUE):
+                # What earlier steps registered as undoable is undone where the work stops:
+                # on every device when later steps will not run, else on the devices that failed.
+                stopped = devices if skip_rest and index + 1 < len(steps) else _failed_devices(step, devices, results)
+                await self._undo(stopped, "cancelled" if cancelled else f"step '{step.name}' failed")
         await asyncio.to_thread(self._finish, status, devices, shared)
         return status
 
@@ -562,6 +572,7 @@ class Runner:
                 assert device is not None and step.task is not None
                 step_inputs = _resolve_mapping(step.input_mapping, context, f"step '{step.name}' input_mapping")
                 rendered, outputs = await self._task(step, device, step_inputs, dry_run, logs, row_id)
+                _remember_undo(device, step, row_id, outputs)
             elif step.step_type == StepType.VALIDATION:
                 await self._validate(step, device, context, logs)
             elif step.step_type == StepType.CONDITION:
@@ -846,7 +857,13 @@ class Runner:
         from drivers.hooks import run_action_hook
 
         await self._lock(device, logs)  # a hook may change the device like any other task
-        result = await run_action_hook(impl.action_config, context)
+        token = CURRENT_STEP_LOG.set(logs)
+        try:
+            # meta.implementation: which implementation runs the hook (e.g. for provider selection)
+            meta = {**(context.get("meta") or {}), "implementation": impl.slug}
+            result = await run_action_hook(impl.action_config, {**context, "meta": meta})
+        finally:
+            CURRENT_STEP_LOG.reset(token)
         try:
             json.dumps(result)
         except (TypeError, ValueError):
@@ -854,6 +871,45 @@ class Runner:
         outputs.update(result=result, changed=bool(impl.action_config.get("changes_device", True)))
         logs.append(f"ran hook {impl.action_config.get('hook')} with {impl.slug}")
         return outputs
+
+    async def _undo(self, devices: list[_Device], why: str) -> None:
+        """Run the pending undo records of ``devices`` (newest first) and record each outcome
+        plainly: "<label> reverted", or "<label> NOT reverted: <reason>". An undo hook returns
+        {``undone``: bool, ``detail``: text}; raising means not undone either."""
+        from drivers.hooks import run_hook
+
+        for device in devices:
+            pending = [r for r in device.context.get("_undo", []) if r.get("status") == "pending"]
+            for record in reversed(pending):
+                undone, detail = False, ""
+                try:
+                    answer = await run_hook(record["hook"], device.context, **record["kwargs"])
+                    undone = bool(answer.get("undone")) if isinstance(answer, dict) else bool(answer)
+                    detail = str(answer.get("detail", "")) if isinstance(answer, dict) else ""
+                except NettuiError as exc:
+                    detail = exc.what
+                label = record["label"]
+                text = f"{label} reverted ({why})" if undone else f"{label} NOT reverted ({why}): {detail}"
+                if undone and detail:
+                    text += f": {detail}"
+                record.update(status="reverted" if undone else "not reverted", detail=text)
+                self.on_event(f"{device.name}: {text}")
+                await asyncio.to_thread(self._write, self._undo_recorder(device, record, text, undone))
+
+    def _undo_recorder(self, device: _Device, record: dict[str, Any], text: str, undone: bool) -> Callable[[Any], None]:
+        """Where an undo's outcome shows: the registering step's error column, logs and outputs
+        (``undo``), and the execution's audit trail."""
+        row_id = int(record["row"])
+
+        def write(session: Any) -> None:
+            row = session.get(m.ExecutionStep, row_id)
+            if row is not None:
+                row.outputs = {**(row.outputs or {}), "undo": {"status": record["status"], "detail": text}}
+                row.logs = (row.logs or "") + text + "\n"
+                row.error_message = text
+            record_event(session, self.execution_id, "undone" if undone else "undo_failed", f"{device.name}: {text}")
+
+        return write
 
     async def _checks(
         self, phase: str, checks: list[Any], provider: Any, context: dict[str, Any], logs: list[str]
@@ -1084,6 +1140,31 @@ class Runner:
             record_event(session, self.execution_id, "finished", status.value)
 
         self._write(finish)
+
+
+def _remember_undo(device: _Device, step: m.WorkflowStep, row_id: int, outputs: dict[str, Any]) -> None:
+    """A hook's result may carry ``undo``: {``hook`` (a registered hook), ``kwargs`` (JSON),
+    ``label`` (what it undoes, e.g. "Nautobot change")}. It is kept in the device's context
+    (``_undo``, so it survives an approval pause) until the device's work stops early."""
+    result = outputs.get("result")
+    undo = result.get("undo") if isinstance(result, dict) else None
+    if isinstance(undo, dict) and isinstance(undo.get("hook"), str):
+        record = {
+            "step": step.name,
+            "row": row_id,
+            "hook": undo["hook"],
+            "kwargs": dict(undo.get("kwargs") or {}),
+            "label": str(undo.get("label") or f"the change of step '{step.name}'"),
+            "status": "pending",
+        }
+        device.context.setdefault("_undo", []).append(record)
+
+
+def _failed_devices(step: m.WorkflowStep, devices: list[_Device], results: list[_StepResult]) -> list[_Device]:
+    """The devices a step failed on (all of them for a step that does not run per device)."""
+    if len(results) == len(devices) and step.step_type in (StepType.TASK, StepType.VALIDATION, StepType.CONDITION):
+        return [d for d, r in zip(devices, results, strict=True) if not r.ok]
+    return list(devices) if any(not r.ok for r in results) else []
 
 
 _INVENTORY_KEYS = {"device", "interfaces", "vlans", "vrfs", "prefixes", "ip_addresses", "inputs", "facts", "meta"}

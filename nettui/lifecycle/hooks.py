@@ -28,14 +28,19 @@ def _store() -> Store:
     return active[0] if active else open_store()
 
 
-def lifecycle_action(context: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
+def lifecycle_action(context: dict[str, Any], **_kwargs: Any) -> Any:
     """``intended.lifecycle.action``: ``backup`` (this device), ``compliance`` (the checks
-    listed, default all, on this device; ``live`` to read it now) or ``record_restore``
-    (count a restore of ``backup_id``)."""
+    listed, default all, on this device; ``live`` to read it now), ``record_restore``
+    (count a restore of ``backup_id``) or ``upgrade`` (this device, as upgrade plan
+    ``plan_id`` says: returns a coroutine, which drivers.hooks awaits in the engine's loop)."""
     from nettui.lifecycle import backup, compliance
 
     spec = dict((context.get("intended") or {}).get("lifecycle") or {})
     action = spec.get("action")
+    if action == "upgrade":
+        from nettui.lifecycle.upgrade import device_upgrade
+
+        return device_upgrade(context, spec)
     device = str((context.get("device") or {}).get("name") or "")
     store = _store()
     if action == "backup":
@@ -67,4 +72,4 @@ def lifecycle_action(context: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
         if not isinstance(backup_id, int):
             raise NettuiError("record_restore needs lifecycle.backup_id (a backup record id)")
         return {"backup_id": backup_id, "restore_count": backup.record_restore(store, backup_id)}
-    raise NettuiError(f"unknown lifecycle action {action!r}", hint="use backup, compliance or record_restore")
+    raise NettuiError(f"unknown lifecycle action {action!r}", hint="use backup, compliance, record_restore or upgrade")
