@@ -252,6 +252,11 @@ class SessionRecorder:
         )
         self.dirty = True
 
+    def marker(self, label: str) -> None:
+        """A marker event (asciicast v2 ``m``): something the user sent that is not bytes, such
+        as a break or a signal; players list markers and skip to them, and show nothing."""
+        self._event("m", label)
+
     def exec_command(self, command: str) -> None:
         """An exec request: the command is the whole session."""
         self.interactive = False

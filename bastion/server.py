@@ -6,6 +6,10 @@ user goes to the recorder and on to the device, every byte from the device to th
 and back to the user. Terminal type, size and modes open the device's PTY; window changes,
 breaks and signals follow it. A single loop saves every live session's progress to the store
 once a second and asks the store which sessions an admin terminated.
+
+The bastion registers itself in the store while it runs (bastion.sessions.register_bastion)
+and names itself on every session it opens; starting, it closes the sessions of bastions that
+died without closing them (killed, or their host lost).
 """
 
 from __future__ import annotations
@@ -31,13 +35,18 @@ import asyncssh
 from bastion.policy import BastionPolicy
 from bastion.recording import Redactor, SessionRecorder
 from bastion.sessions import (
+    BASTION_HEARTBEAT_S,
     Login,
     audit_refusal,
+    bastion_heartbeat,
     finish_record,
     load_login,
     open_record,
+    recover_sessions,
+    register_bastion,
     save_records,
     terminated_among,
+    unregister_bastion,
 )
 from catalog.errors import NettuiError
 from catalog.models.choices import SessionStatus
@@ -116,9 +125,23 @@ class Bastion:
         self._sync_task: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self.port = self.policy.port
+        self.name = ""  # as registered in the store (engine_node), while it runs
+        self._heartbeat_at = 0.0
 
     async def start(self) -> Bastion:
         key = await asyncio.to_thread(load_or_create_host_key, self.policy.host_key_path)
+        self.name = await asyncio.to_thread(register_bastion, self.store)
+        self._heartbeat_at = time.monotonic()
+        try:
+            await asyncio.to_thread(recover_sessions, self.store)
+            await self._listen(key)
+        except BaseException:
+            await asyncio.to_thread(unregister_bastion, self.store, self.name)
+            raise
+        self._sync_task = asyncio.create_task(self._sync_loop())
+        return self
+
+    async def _listen(self, key: asyncssh.SSHKey) -> None:
         p = self.policy
         self._server = await asyncssh.create_server(
             lambda: BastionConnection(self),
@@ -142,8 +165,6 @@ class Bastion:
         # What is loaded by now (models, libraries) lives as long as the process: keeping it out
         # of the collector's full passes keeps those passes from pausing every relayed keystroke.
         gc.freeze()
-        self._sync_task = asyncio.create_task(self._sync_loop())
-        return self
 
     async def stop(self) -> None:
         if self._server is not None:
@@ -159,6 +180,8 @@ class Bastion:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sync_task
         await asyncio.to_thread(save_records, self.store, self._progress())
+        if self.name:
+            await asyncio.to_thread(unregister_bastion, self.store, self.name)
 
     async def __aenter__(self) -> Bastion:
         return await self.start()
@@ -203,6 +226,10 @@ class Bastion:
                     ended = self.live.get(record_id)
                     if ended is not None:
                         ended.end("terminated by an administrator", SessionStatus.TERMINATED)
+                # Still alive, for whoever wonders whether this bastion's sessions are orphans.
+                if now - self._heartbeat_at >= BASTION_HEARTBEAT_S:
+                    self._heartbeat_at = now
+                    await asyncio.to_thread(bastion_heartbeat, self.store, self.name)
             except Exception:  # the loop must outlive a store hiccup
                 log.exception("bastion: saving session progress failed")
 
@@ -521,13 +548,19 @@ class DeviceRelay(asyncssh.SSHServerSession[bytes]):
             self.recorder.resize(width, height)
 
     def break_received(self, msec: int) -> bool:
+        self.last_activity = time.monotonic()
         if self.device_chan is not None:
             self.device_chan.send_break(msec)
+        if self.recorder is not None:
+            self.recorder.marker(f"break {msec} ms")
         return True
 
     def signal_received(self, signal: str) -> None:
+        self.last_activity = time.monotonic()
         if self.device_chan is not None:
             self.device_chan.send_signal(signal)
+        if self.recorder is not None:
+            self.recorder.marker(f"signal {signal}")
 
     def pause_writing(self) -> None:
         if self.device_chan is not None:
@@ -675,7 +708,11 @@ class DeviceRelay(asyncssh.SSHServerSession[bytes]):
         else:
             shown = b""
         self.record_id = await asyncio.to_thread(
-            open_record, self.bastion.store, username=self.owner.username, device=target.name
+            open_record,
+            self.bastion.store,
+            username=self.owner.username,
+            device=target.name,
+            bastion=self.bastion.name,
         )
         path = policy.recordings_dir / f"session-{self.record_id}.cast"
         self.recorder = SessionRecorder(

@@ -305,6 +305,7 @@ def build_graph(session: Session) -> dict[type[m.Base], m.Base]:
         session_log="par-sw1#show version\n",
         status=c.SessionStatus.TERMINATED,
         recording_path="/rec/1.cast",
+        bastion="bastion bastion-host:4242:1a2b3c",
     )
     repo = m.GitRepository(
         name="Network catalog",

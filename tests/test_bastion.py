@@ -12,9 +12,11 @@ import select
 import signal
 import struct
 import subprocess
+import sys
 import termios
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +26,7 @@ from sqlalchemy import select as sql_select
 from bastion.policy import BastionPolicy
 from bastion.recording import Redactor, SessionRecorder, read_asciicast
 from bastion.server import BastionThread
-from bastion.sessions import get_session, list_sessions
+from bastion.sessions import BASTION_STALE_S, get_session, list_sessions
 from catalog import models as m
 from catalog.models.choices import UserRole
 from catalog.store import Store
@@ -430,7 +432,7 @@ def test_a_login_without_a_device_gets_the_tui_as_that_user(
     alice = Screen(_open(terminals, bastion.port, "alice", keys.alice, keys.known_hosts, width=160, height=32), 160, 32)
     victor_term = _open(terminals, bastion.port, "victor", viewer_key, keys.known_hosts, width=160, height=30)
     victor_screen = Screen(victor_term, 160, 30)
-    alice.wait_for("alice (operator)", "Home", "Executions")
+    alice.wait_for("alice (operator)", "Home")
     victor_screen.wait_for("victor (viewer)", "Read-only")
     alice.term.send("3")  # to Executions
     alice.wait_for("No executions", "nettui — Executions")
@@ -617,3 +619,213 @@ def test_a_client_that_never_logs_in_is_cut_off_after_the_grace_time(seeded: Sto
     finally:
         handle.stop()
     assert "grace time (1 s)" in refusals[0]["reason"]
+
+
+class BastionProcess:
+    """`nettui bastion` as its own process, on a free port, against the test's store."""
+
+    def __init__(self, store: Store, tmp_path: Path, label: str) -> None:
+        self.log_path = tmp_path / f"{label}.log"
+        url = store.url.render_as_string(hide_password=False)
+        with self.log_path.open("wb") as log:
+            self.proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "nettui.cli",
+                    "--database",
+                    url,
+                    "bastion",
+                    "--listen",
+                    "127.0.0.1:0",
+                    "--host-key",
+                    str(tmp_path / "bastion" / "host_key"),
+                    "--recordings",
+                    str(tmp_path / "recordings"),
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env={**os.environ},
+            )
+        found = _wait_for(lambda: re.search(r"listening on 127\.0\.0\.1:(\d+)", self.log()), timeout=60)
+        assert found, f"the bastion did not start: {self.log()}"
+        self.port = int(found.group(1))
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def kill(self) -> None:
+        self.proc.send_signal(signal.SIGKILL)
+        assert self.proc.wait(20) == -signal.SIGKILL
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(20)
+
+
+def _session_in_killed_bastion(
+    seeded: Store, tmp_path: Path, keys: Keys, terminals: list[Terminal], label: str
+) -> tuple[int, datetime, datetime]:
+    """A session through a bastion process, a command typed, the bastion SIGKILLed: the
+    session's id, and the wall-clock times just before the command was typed and the kill."""
+    before = {r["id"] for r in list_sessions(seeded, recover=False)}
+    process = BastionProcess(seeded, tmp_path, label)
+    try:
+        term = _open(terminals, process.port, "alice%sw1", keys.alice, keys.known_hosts)
+        term.expect(r"sw1#")
+        [record] = _wait_for(lambda: [r for r in list_sessions(seeded, recover=False) if r["id"] not in before])
+        assert record["status"] == "active" and record["bastion"].startswith("bastion ")
+        typed_at = datetime.now(UTC)
+        term.send("show version\r")
+        term.expect(r"Cisco IOS")
+        term.expect(r"sw1#")
+        # The recording is written as the session goes: within a second the file has it all.
+        cast = Path(get_session(seeded, record["id"])["recording_path"])
+        assert _wait_for(lambda: cast.exists() and "Cisco IOS" in cast.read_text())
+        assert _wait_for(lambda: get_session(seeded, record["id"])["commands_executed"])
+        killed_at = datetime.now(UTC)
+        process.kill()
+    finally:
+        process.close()
+    assert term.wait() == 255  # the client saw its connection drop
+    return record["id"], typed_at, killed_at
+
+
+def _assert_closed_at_its_last_moment(seeded: Store, record_id: int, typed_at: datetime, killed_at: datetime) -> None:
+    record = get_session(seeded, record_id)
+    assert record["status"] == "terminated"
+    end = datetime.fromisoformat(record["session_end"])
+    # The end is the recording's last event: after the command was typed, before the kill.
+    assert typed_at - timedelta(seconds=0.5) <= end <= killed_at
+    assert [c["command"] for c in record["commands_executed"]] == ["show version"]
+    header, events = read_asciicast(Path(record["recording_path"]))  # the killed bastion's file parses
+    assert header["version"] == 2
+    assert "show version\r" in "".join(data for _, kind, data in events if kind == "i")
+    assert "Cisco IOS" in "".join(data for _, kind, data in events if kind == "o")
+    for secret in (PASSWORD, ENABLE):
+        assert secret not in Path(record["recording_path"]).read_text()
+
+
+@pytest.mark.slow
+def test_sessions_of_a_killed_bastion_are_closed_and_keep_their_recording(
+    seeded: Store, bastion: BastionThread, keys: Keys, terminals: list[Terminal], tmp_path: Path
+) -> None:
+    """Two bastions share the store; one is SIGKILLed mid-session. Listing the sessions closes
+    the dead one's session (terminated, ending at its recording's last event), not the live
+    one's; a bastion starting after another was killed closes that one's session too."""
+    live = _open(terminals, bastion.port, "alice%sw1", keys.alice, keys.known_hosts)
+    live.expect(r"sw1#")
+    [live_record] = _wait_for(lambda: list_sessions(seeded, recover=False))
+
+    dead_id, typed_at, killed_at = _session_in_killed_bastion(seeded, tmp_path, keys, terminals, "first")
+    assert get_session(seeded, dead_id, recover=False)["status"] == "active"  # nobody has looked yet
+    listed = run_cli(seeded, "sessions", "list", "--json")
+    assert listed.exit_code == 0, listed.output
+    statuses = {r["id"]: r["status"] for r in json.loads(listed.output)}
+    assert statuses == {live_record["id"]: "active", dead_id: "terminated"}
+    _assert_closed_at_its_last_moment(seeded, dead_id, typed_at, killed_at)
+    with seeded.read_session() as session:  # the dead bastion's registration is gone, the live one's not
+        nodes = list(session.scalars(sql_select(m.EngineNode.name)))
+    assert nodes == [live_record["bastion"]]
+
+    # Killed again; this time a bastion starting is the first to look.
+    second_id, typed_at, killed_at = _session_in_killed_bastion(seeded, tmp_path, keys, terminals, "second")
+    assert get_session(seeded, second_id, recover=False)["status"] == "active"
+    restarted = BastionThread(seeded, _policy(tmp_path)).start()
+    restarted.stop()
+    assert get_session(seeded, second_id, recover=False)["status"] == "terminated"  # the new bastion closed it
+    _assert_closed_at_its_last_moment(seeded, second_id, typed_at, killed_at)
+    assert get_session(seeded, live_record["id"])["status"] == "active"  # still served, still active
+    live.send("show clock\r")
+    live.expect(r"sw1#")
+    live.send("exit\r")
+    assert live.wait() == 0
+    assert _wait_for(lambda: get_session(seeded, live_record["id"])["status"] == "completed")
+
+
+def test_a_break_from_openssh_reaches_the_device(
+    seeded: Store, lab: LabThread, bastion: BastionThread, keys: Keys, terminals: list[Terminal]
+) -> None:
+    """`~B` (OpenSSH's escape for a break, EscapeChar ~) goes ssh -> bastion -> device."""
+    device = lab.device("sw1")
+    before = len(device.line_events)
+    args = ssh_args(bastion.port, "alice%sw1", keys.alice, keys.known_hosts)
+    args[1:1] = ["-e", "~"]
+    term = Terminal(args)
+    terminals.append(term)
+    term.expect(r"sw1#")
+    term.send("\r")  # an escape is recognised at the start of a line
+    term.expect(r"sw1#")
+    term.send("~B")
+    assert _wait_for(lambda: device.line_events[before:]) == ["break 1000"]
+    term.send("show clock\r")  # the session goes on
+    term.expect(r"sw1#")
+    term.send("exit\r")
+    assert term.wait() == 0
+    [record] = _wait_for(lambda: [r for r in _records(seeded) if r["status"] != "active"])
+    _, events = read_asciicast(Path(record["recording_path"]))
+    assert [data for _, kind, data in events if kind == "m"] == ["break 1000 ms"]  # the audit shows it
+
+
+def test_a_signal_reaches_the_device(seeded: Store, lab: LabThread, bastion: BastionThread, keys: Keys) -> None:
+    """A signal request goes user -> bastion -> device. OpenSSH's client cannot send one (it
+    has no escape for it), so a real asyncssh client does."""
+    import asyncio
+
+    import asyncssh
+
+    device = lab.device("sw1")
+    before = len(device.line_events)
+
+    async def session() -> tuple[list[str], str]:
+        async with asyncssh.connect(
+            "127.0.0.1",
+            bastion.port,
+            username="alice%sw1",
+            client_keys=[str(keys.alice)],
+            known_hosts=None,
+            agent_path=None,
+            config=[],
+        ) as conn:
+            process = await conn.create_process(term_type="xterm", term_size=(80, 24))
+            async with asyncio.timeout(20):
+                await process.stdout.readuntil("sw1#")
+                process.send_signal("INT")
+                while not device.line_events[before:]:
+                    await asyncio.sleep(0.05)
+                process.stdin.write("exit\r")
+                rest = await process.stdout.read()
+                await process.wait()
+        return list(device.line_events[before:]), rest
+
+    events, rest = asyncio.run(session())
+    assert events == ["signal INT"]
+    assert "exit" in rest
+    [record] = _wait_for(lambda: [r for r in _records(seeded) if r["status"] != "active"])
+    _, recorded = read_asciicast(Path(record["recording_path"]))
+    assert [data for _, kind, data in recorded if kind == "m"] == ["signal INT"]
+
+
+def test_sessions_of_a_bastion_on_another_host_close_only_when_its_heartbeat_stops(seeded: Store) -> None:
+    """Bastions on other hosts cannot be asked about their process: one that stopped saying it
+    is alive (for longer than BASTION_STALE_S) is gone, one that says so is not."""
+    now = datetime.now(UTC)
+    quiet_since = now - timedelta(seconds=BASTION_STALE_S + 40)
+    with seeded.session() as session:
+        sw1 = session.scalars(sql_select(m.Device).where(m.Device.name == "sw1")).one()
+        alice = session.scalars(sql_select(m.User).where(m.User.username == "alice")).one()
+        for name, heartbeat in (("bastion far-away:41:aa", now), ("bastion far-away:42:bb", quiet_since)):
+            session.add(m.EngineNode(name=name, roles=["bastion"], started_at=quiet_since, heartbeat_at=heartbeat))
+        start = quiet_since - timedelta(minutes=5)
+        for name in ("bastion far-away:41:aa", "bastion far-away:42:bb", "bastion far-away:43:cc", ""):
+            session.add(m.SessionRecord(device=sw1, user=alice, session_start=start, bastion=name))
+    rows = {r["bastion"]: r for r in list_sessions(seeded)}
+    assert rows["bastion far-away:41:aa"]["status"] == "active"  # alive: it said so just now
+    for gone in ("bastion far-away:42:bb", "bastion far-away:43:cc", ""):  # quiet, unregistered, unknown
+        assert rows[gone]["status"] == "terminated"
+    # With no recording to read, a session ends at its bastion's last sign of life (or its start).
+    assert datetime.fromisoformat(rows["bastion far-away:42:bb"]["session_end"]) == quiet_since
+    assert datetime.fromisoformat(rows[""]["session_end"]) == start
+    with seeded.read_session() as session:
+        assert list(session.scalars(sql_select(m.EngineNode.name))) == ["bastion far-away:41:aa"]

@@ -27,6 +27,7 @@ from drivers.errors import (
 )
 from nettui.lab import LabThread, run_lab_in_thread
 from tests.conftest import run_cli
+from tests.lab_store import add_lab_devices
 
 pytestmark = pytest.mark.slow
 
@@ -77,30 +78,7 @@ def lab() -> Iterator[LabThread]:
 @pytest.fixture
 def lab_store(sqlite_store: Store, lab: LabThread, monkeypatch: pytest.MonkeyPatch) -> Store:
     """The lab's devices in a store, with credentials referenced from the environment."""
-    monkeypatch.setenv("LAB_USERNAME", "admin")
-    monkeypatch.setenv("LAB_PASSWORD", PASSWORD)
-    monkeypatch.setenv("LAB_ENABLE", ENABLE)
-    with sqlite_store.session() as session:
-        group = m.SecretsGroup(
-            name="lab",
-            entries=[
-                m.SecretsGroupEntry(name="username", backend="env", reference="LAB_USERNAME"),
-                m.SecretsGroupEntry(name="password", backend="env", reference="LAB_PASSWORD"),
-                m.SecretsGroupEntry(name="enable_secret", backend="env", reference="LAB_ENABLE"),
-            ],
-        )
-        platforms = {p: m.Platform(name=p, slug=p.replace("_", "-"), network_driver=p) for p in PLATFORMS}
-        for device in lab.devices:
-            session.add(
-                m.Device(
-                    name=device.name,
-                    host=device.host,
-                    ssh_port=device.port,
-                    platform=platforms[device.platform_name],
-                    secrets_group=group,
-                )
-            )
-    return sqlite_store
+    return add_lab_devices(sqlite_store, lab, monkeypatch, password=PASSWORD, enable_secret=ENABLE)
 
 
 def _device(lab: LabThread, platform: str, index: int = 0) -> str:

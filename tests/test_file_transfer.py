@@ -17,7 +17,6 @@ from typing import Any, TypeVar
 import asyncssh
 import pytest
 
-from catalog import models as m
 from catalog.secrets import Secret
 from catalog.store import Store
 from drivers.base import Provider
@@ -34,6 +33,7 @@ from drivers.transfer import (
 )
 from nettui.lab import LabDevice, LabThread, run_lab_in_thread
 from tests.conftest import run_cli
+from tests.lab_store import add_lab_devices
 
 pytestmark = pytest.mark.slow
 
@@ -67,30 +67,7 @@ def lab() -> Iterator[LabThread]:
 @pytest.fixture
 def lab_store(sqlite_store: Store, lab: LabThread, monkeypatch: pytest.MonkeyPatch) -> Store:
     """The lab's devices in a store, with credentials referenced from the environment."""
-    monkeypatch.setenv("XFER_USERNAME", "admin")
-    monkeypatch.setenv("XFER_PASSWORD", PASSWORD)
-    monkeypatch.setenv("XFER_ENABLE", ENABLE)
-    with sqlite_store.session() as session:
-        group = m.SecretsGroup(
-            name="lab",
-            entries=[
-                m.SecretsGroupEntry(name="username", backend="env", reference="XFER_USERNAME"),
-                m.SecretsGroupEntry(name="password", backend="env", reference="XFER_PASSWORD"),
-                m.SecretsGroupEntry(name="enable_secret", backend="env", reference="XFER_ENABLE"),
-            ],
-        )
-        platforms = {p: m.Platform(name=p, slug=p.replace("_", "-"), network_driver=p) for p in PLATFORMS}
-        for device in lab.devices:
-            session.add(
-                m.Device(
-                    name=device.name,
-                    host=device.host,
-                    ssh_port=device.port,
-                    platform=platforms[device.platform_name],
-                    secrets_group=group,
-                )
-            )
-    return sqlite_store
+    return add_lab_devices(sqlite_store, lab, monkeypatch, password=PASSWORD, enable_secret=ENABLE, env_prefix="XFER")
 
 
 def _device(lab: LabThread, platform: str, slot: int) -> LabDevice:

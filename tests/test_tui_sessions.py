@@ -9,6 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from bastion.sessions import register_bastion
 from catalog import models as m
 from catalog.models.choices import SessionStatus, UserRole
 from catalog.store import Store
@@ -36,7 +37,9 @@ def _recording(path: Path) -> Path:
 
 
 def _seed(store: Store, tmp_path: Path) -> tuple[int, int]:
-    """An ended session of alice's on sw1 with its recording, and an active one of bob's."""
+    """An ended session of alice's on sw1 with its recording, and an active one of bob's (served
+    by a bastion registered as running in this process)."""
+    serving = register_bastion(store)
     with store.session() as session:
         site = m.Location(name="Lab", slug="lab")
         sw1 = m.Device(name="sw1", host="127.0.0.1", location=site)
@@ -55,7 +58,7 @@ def _seed(store: Store, tmp_path: Path) -> tuple[int, int]:
                 {"command": "show version", "timestamp": (START + timedelta(seconds=4)).isoformat(), "result": ""},
             ],
         )
-        active = m.SessionRecord(device=sw1, user=bob, session_start=START + timedelta(minutes=5))
+        active = m.SessionRecord(device=sw1, user=bob, session_start=START + timedelta(minutes=5), bastion=serving)
         session.add_all([ended, active])
         session.flush()
         return ended.id, active.id

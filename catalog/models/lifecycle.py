@@ -140,6 +140,9 @@ class SessionRecord(Base):
     session_log: Mapped[str] = mapped_column(Text, default="", doc="Redacted transcript")
     status: Mapped[SessionStatus] = mapped_column(choice_type(SessionStatus), default=SessionStatus.ACTIVE)
     recording_path: Mapped[str] = mapped_column(String(1024), default="", doc="asciicast v2 file")
+    bastion: Mapped[str] = mapped_column(
+        String(255), default="", doc="The bastion process serving it (its engine_node name), to close it if that dies"
+    )
 
     device: Mapped[Device] = relationship()
     user: Mapped[User] = relationship()

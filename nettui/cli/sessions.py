@@ -29,7 +29,7 @@ def group() -> None:
 @_JSON
 @pass_app
 def list_(app: AppContext, active: bool, as_json: bool) -> None:
-    """List sessions, newest first."""
+    """List sessions, newest first (sessions of a bastion that died are marked terminated first)."""
     from bastion.sessions import list_sessions
 
     rows = list_sessions(app.store(), active_only=active)

@@ -46,6 +46,9 @@ class LabDevice:
     neighbors: list[LldpNeighbor] = field(default_factory=list)
     reload_seconds: float = 5.0
     _state: DeviceState | None = field(default=None, repr=False)
+    # Breaks and signals its sessions received ("break 1000", "signal INT"), as a console
+    # server's log would show them; the lab keeps the last hundred.
+    line_events: list[str] = field(default_factory=list, repr=False)
     on_reload: Callable[[LabDevice], None] | None = field(default=None, repr=False)
 
     @property

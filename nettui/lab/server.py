@@ -150,7 +150,16 @@ class _LabSession(asyncssh.SSHServerSession):  # type: ignore[type-arg]
         return False
 
     def break_received(self, msec: int) -> bool:
+        self._line_event(f"break {msec}")
         return True
+
+    def signal_received(self, signal: str) -> None:
+        self._line_event(f"signal {signal}")
+
+    def _line_event(self, event: str) -> None:
+        events = self._device.line_events
+        events.append(event)
+        del events[:-100]
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self._cli is not None:

@@ -322,7 +322,7 @@ async def evaluate_remote(
             async with provider:
                 answer = await provider.graphql_query(spec, context)
             passed = evaluate_expression(str(spec["expect"]), {**context, "data": answer}, where=where)
-            data: dict[str, Any] = {"provider": name, "data": _shown(answer)}
+            data: dict[str, Any] = {"provider": name, "query": str(spec.get("query", "")), "data": _shown(answer)}
         else:
             async with provider:
                 result = await provider.api_call(spec, context)
