@@ -30,6 +30,8 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.delenv("NETTUI_DATABASE_URL", raising=False)
     # keyring's file backends (keyrings.alt) keep their files under XDG_DATA_HOME.
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+    # The TUI remembers each user's theme under XDG_CONFIG_HOME (nettui.tui.settings).
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
     monkeypatch.delenv("PYTHON_KEYRING_BACKEND", raising=False)
 
 

@@ -181,10 +181,10 @@ async def test_the_palette_reaches_screens_and_placeholders(shell_store: Store) 
         await settle(pilot)
         assert app.current_mode == "schedules" and isinstance(app.screen, SchedulesScreen)
 
-        await pilot.press("ctrl+p", *"upgrades", "enter")
+        await pilot.press("ctrl+p", *"go to upgrades", "enter")
         await settle(pilot)
-        assert app.current_mode == "upgrades" and isinstance(app.screen, PlaceholderScreen)
-        assert "not built yet" in readable(screen_text(app)).lower()
+        assert app.current_mode == "upgrades" and not isinstance(app.screen, PlaceholderScreen)
+        assert "No upgrade plans yet" in readable(screen_text(app))
 
 
 async def test_question_mark_shows_the_keys_with_their_help(shell_store: Store) -> None:

@@ -15,6 +15,7 @@ import getpass
 import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -22,13 +23,14 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.signal import Signal
 from textual.widgets import Header, HelpPanel
 from textual.worker import Worker, WorkerState
 
 from catalog.models.choices import UserRole
 from nettui.tui.screens import AREAS, AREAS_BY_NAME, MissingScreen, ScreenCommand, screen_class
+from nettui.tui.widgets.chords import ChordScreen, chord_help
 from nettui.tui.widgets.shell import NavBar, ReadOnlyBanner
 
 if TYPE_CHECKING:
@@ -154,6 +156,14 @@ class NettuiApp(App[None]):
             id="app.help",
             tooltip="Show or hide the keys that work where the cursor is.",
         ),
+        Binding(
+            "g",
+            "chord",
+            "Go to…",
+            show=False,
+            id="app.chord",
+            tooltip=f"g then a letter opens an area; esc cancels: {chord_help()}.",
+        ),
         *[
             Binding(
                 area.key,
@@ -194,6 +204,10 @@ class NettuiApp(App[None]):
         self.status_signal: Signal[NettuiApp] = Signal(self, "nettui-status")
         for area in AREAS:
             self.add_mode(area.name, partial(self._make_screen, area.name))
+        self.settings_problem = ""
+        """Why the saved settings could not be used (said once the app runs), or ""."""
+        self._apply_saved_theme()
+        self._theme_at_start = self.theme
 
     # -- screens ----------------------------------------------------------------------------
 
@@ -211,6 +225,9 @@ class NettuiApp(App[None]):
 
     async def on_mount(self) -> None:
         self._add_chrome(self.screen, self.current_mode)
+        self.theme_changed_signal.subscribe(self, self._remember_theme)
+        if self.settings_problem:
+            self.notify(self.settings_problem, title="Settings", severity="warning", markup=False, timeout=10)
         self.load_user()
         if self.engine_wanted:
             self.engine = EmbeddedEngine(self.store, self._engine_said)
@@ -237,6 +254,54 @@ class NettuiApp(App[None]):
     def go(self, name: str) -> None:
         """Open the area ``name``, from code that cannot await."""
         self.call_next(self.action_go, name)
+
+    def action_chord(self) -> None:
+        """``g``: wait for the letter of an area (see ``nettui.tui.widgets.chords``)."""
+        if isinstance(self.screen, ModalScreen):
+            return  # a dialog wants an answer first
+
+        def picked(name: str | None) -> None:
+            if name:
+                self.go(name)
+
+        self.push_screen(ChordScreen(), picked)
+
+    # -- settings remembered per user -------------------------------------------------------
+
+    def _apply_saved_theme(self) -> None:
+        from nettui.tui.settings import SettingsError, load_settings
+
+        try:
+            saved = load_settings(self.user).theme
+        except SettingsError as exc:
+            self.settings_problem = str(exc)
+            return
+        if saved is None or saved == self.theme:
+            return
+        if saved not in self.available_themes:
+            self.settings_problem = (
+                f"The theme '{saved}' you chose last is not available here; using '{self.theme}'."
+                " Pick another with ctrl+p, Change theme."
+            )
+            return
+        self.theme = saved
+
+    def _remember_theme(self, theme: Any) -> None:
+        """Keep the theme the user picked for the next run (``nettui.tui.settings``)."""
+        from nettui.tui.settings import SettingsError, TuiSettings, load_settings, save_settings
+
+        try:
+            settings = load_settings(self.user)
+        except SettingsError:
+            settings = TuiSettings()  # an unreadable file is replaced by a good one
+        if settings.theme == theme.name or (settings.theme is None and theme.name == self._theme_at_start):
+            return  # nothing new to remember (and no file written for a user who never chose)
+        try:
+            save_settings(self.user, replace(settings, theme=theme.name))
+        except OSError as exc:
+            self.notify(
+                f"Cannot remember the theme: {exc}", title="Settings", severity="warning", markup=False, timeout=10
+            )
 
     def open_execution(self, execution_id: int) -> None:
         """Show one execution (live) over whatever screen is open."""

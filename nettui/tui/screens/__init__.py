@@ -26,6 +26,8 @@ SCREENS = {
     "schedules": "nettui.tui.screens.schedules:SchedulesScreen",
     "backups": "nettui.tui.screens.backups:BackupsScreen",
     "compliance": "nettui.tui.screens.compliance:ComplianceScreen",
+    "upgrades": "nettui.tui.screens.upgrades:UpgradesScreen",
+    "discovery": "nettui.tui.screens.discovery:DiscoveryScreen",
     "sessions": "nettui.tui.screens.sessions:SessionsScreen",
 }
 
@@ -41,28 +43,31 @@ class ScreenCommand(NamedTuple):
 
 @dataclass(frozen=True)
 class Area:
-    """One entry of the navigation: a screen (or a placeholder for one a later issue adds)."""
+    """One entry of the navigation: a screen (or a placeholder for one a later issue adds).
+    ``key`` opens it at once (areas without a digit have none); ``chord`` is the letter
+    after ``g`` that opens it."""
 
     name: str
     title: str
     key: str
     help: str
+    chord: str = ""
     placeholder: bool = False
 
 
 AREAS = [
-    Area("home", "Home", "1", "What runs now, what waits for approval, what failed"),
-    Area("portal", "Portal", "2", "Request forms: ask for a change"),
-    Area("executions", "Executions", "3", "Every run, its steps per device, logs and audit trail"),
-    Area("approvals", "Approvals", "4", "Changes waiting for an approver"),
-    Area("catalog", "Catalog", "5", "Tasks, implementations, workflows, forms and checks"),
-    Area("inventory", "Inventory", "6", "Devices, their interfaces, VLANs and facts"),
-    Area("schedules", "Schedules", "7", "Workflows that run by themselves; pause and resume"),
-    Area("backups", "Backups", "8", "Configuration backups: history, diffs, restore"),
-    Area("compliance", "Compliance", "9", "Policy checks by device, scores, remediation"),
-    Area("upgrades", "Upgrades", "", "OS upgrades (a later issue)", placeholder=True),
-    Area("discovery", "Discovery", "", "Find devices on the network (a later issue)", placeholder=True),
-    Area("sessions", "Sessions", "0", "Bastion sessions: who reached which device; play recordings back"),
+    Area("home", "Home", "1", "What runs now, what waits for approval, what failed", chord="h"),
+    Area("portal", "Portal", "2", "Request forms: ask for a change", chord="p"),
+    Area("executions", "Executions", "3", "Every run, its steps per device, logs and audit trail", chord="e"),
+    Area("approvals", "Approvals", "4", "Changes waiting for an approver", chord="a"),
+    Area("catalog", "Catalog", "5", "Tasks, implementations, workflows, forms and checks", chord="c"),
+    Area("inventory", "Inventory", "6", "Devices, their interfaces, VLANs and facts", chord="i"),
+    Area("schedules", "Schedules", "7", "Workflows that run by themselves; pause and resume", chord="s"),
+    Area("backups", "Backups", "8", "Configuration backups: history, diffs, restore", chord="b"),
+    Area("compliance", "Compliance", "9", "Policy checks by device, scores, remediation", chord="m"),
+    Area("upgrades", "Upgrades", "", "OS upgrades: plans, progress per device, pre/post checks", chord="u"),
+    Area("discovery", "Discovery", "", "Find devices on the network and record them", chord="d"),
+    Area("sessions", "Sessions", "0", "Bastion sessions: who reached which device; play recordings back", chord="x"),
 ]
 AREAS_BY_NAME = {area.name: area for area in AREAS}
 

@@ -27,18 +27,35 @@ SHORT_TITLES = {
     "schedules": "Sched",
     "backups": "Backup",
     "compliance": "Comply",
+    "upgrades": "Upgrade",
+    "discovery": "Discover",
     "sessions": "Sess",
+}
+# Shorter still, for the standard 120 columns with every area in the bar.
+TINY_TITLES = {
+    **SHORT_TITLES,
+    "portal": "Port",
+    "approvals": "Appr",
+    "catalog": "Cat",
+    "inventory": "Dev",
+    "backups": "Bkp",
+    "compliance": "Comp",
+    "upgrades": "Upgr",
+    "discovery": "Disc",
 }
 
 
 class NavItem(Static):
     """One area in the navigation bar; a click opens it."""
 
-    def __init__(self, name: str, label: Text, *, placeholder: bool, short: Text | None = None) -> None:
+    def __init__(
+        self, name: str, label: Text, *, placeholder: bool, short: Text | None = None, tiny: Text | None = None
+    ) -> None:
         super().__init__(label, id=f"nav-{name}", classes="nav-item -placeholder" if placeholder else "nav-item")
         self.area = name
         self.full_label = label
         self.short_label = short or label
+        self.tiny_label = tiny or self.short_label
 
     def on_click(self, event: events.Click) -> None:
         event.stop()
@@ -71,13 +88,17 @@ class NavBar(Horizontal):
         for area in AREAS:
             if area.placeholder:
                 continue  # areas of later issues: in the palette, not in the bar
+            key = (f"{area.key} ", "dim") if area.key else ""
             item = NavItem(
                 area.name,
-                Text.assemble((f"{area.key} ", "dim"), area.title),
+                Text.assemble(key, area.title),
                 placeholder=False,
-                short=Text.assemble((f"{area.key} ", "dim"), SHORT_TITLES.get(area.name, area.title)),
+                short=Text.assemble(key, SHORT_TITLES.get(area.name, area.title)),
+                tiny=Text.assemble(key, TINY_TITLES.get(area.name, area.title)),
             )
-            item.tooltip = f"{area.help} (key {area.key})"
+            keys = [f"key {area.key}"] if area.key else []
+            keys += [f"g {area.chord}"] if area.chord else []
+            item.tooltip = f"{area.help} ({', '.join(keys)})" if keys else area.help
             if area.name == self.active:
                 item.add_class("-active")
             yield item
@@ -88,15 +109,18 @@ class NavBar(Horizontal):
         self.fit()
 
     def fit(self) -> None:
-        """Full area names when they fit beside the status, short ones when they do not."""
+        """Full area names when they fit beside the status, short ones when they do not, and
+        shorter ones still when even those do not."""
         items = list(self.query(NavItem))
         status = self.query(StatusLine)
         status_width = (len(str(status.first().content)) + 2) if status else 0
         full = sum(len(item.full_label) + 2 for item in items) + status_width + 2
         compact = full > self.size.width
+        short = sum(len(item.short_label) + 1 for item in items) + status_width + 2
+        tiny = compact and short > self.size.width
         self.set_class(compact, "-compact")
         for item in items:
-            item.update(item.short_label if compact else item.full_label)
+            item.update(item.tiny_label if tiny else item.short_label if compact else item.full_label)
 
 
 class StatusLine(Static):

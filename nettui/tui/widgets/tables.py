@@ -98,7 +98,7 @@ class LiveTable(DataTable[Cell]):
             for old, new in zip(self.shown_rows, wanted, strict=True):
                 for column, before, after in zip(columns, old.cells, new.cells, strict=True):
                     if not same_cell(before, after):
-                        self.update_cell(new.key, column, after)
+                        self.update_cell(new.key, column, after, update_width=True)
             self.shown_rows = wanted
             return
         current = self.current_key
