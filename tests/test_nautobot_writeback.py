@@ -278,6 +278,32 @@ def test_update_then_render_changes_nautobot_and_the_device(setup: Setup) -> Non
 
 
 @pytest.mark.slow
+def test_a_dry_run_reads_nautobot_renders_and_changes_nothing(setup: Setup) -> None:
+    """The GraphQL steps read (they run in a dry run); the Nautobot update and the pushes do
+    not: the port's configuration is rendered from Nautobot as it is now."""
+    site, ios = setup.site, setup.devices["cisco_ios"]
+    access = setup.port(ios, "GigabitEthernet1/0/7", mode="access", untagged_vlan=site.vlans[120])
+    port_before = setup.read_port(access)
+    config_before = _show(setup.store, ios, "show running-config interface GigabitEthernet1/0/7")
+    inputs = {"device": ios, "interface": "Gi1/0/7", "mode": "access", "vlan": 130}
+    execution = submit(setup.store, "nautobot-switchport", [ios], inputs, requested_by="ops", dry_run=True)
+    status = asyncio.run(run_execution(setup.store, execution))
+    if status == ExecutionStatus.AWAITING_APPROVAL:
+        decide(setup.store, execution, "boss", approve=True, comment="dry run")
+        status = asyncio.run(run_execution(setup.store, execution))
+    steps = _steps(setup.store, execution)
+    failed = {n: s.error_message for n, s in steps.items() if s.status == StepStatus.FAILED}
+    assert status == ExecutionStatus.COMPLETED and not failed, failed
+    assert "reads only; it runs" in steps["Find the port in Nautobot"].logs
+    assert steps["Find the port in Nautobot"].outputs["data"]
+    assert "nothing sent" in steps["Update Nautobot"].logs
+    assert setup.read_port(access) == port_before  # Nautobot untouched
+    assert _show(setup.store, ios, "show running-config interface GigabitEthernet1/0/7") == config_before
+    rendered = _lines(steps["Configure the port"].rendered_content)
+    assert "interface GigabitEthernet1/0/7" in rendered and "switchport access vlan 120" in rendered
+
+
+@pytest.mark.slow
 def test_a_push_the_device_refuses_leaves_nautobot_as_it_was(setup: Setup, lab: LabThread) -> None:
     site, ios = setup.site, setup.devices["cisco_ios"]
     port = setup.port(ios, "GigabitEthernet1/0/7", mode="access", untagged_vlan=site.vlans[120], description="desk")

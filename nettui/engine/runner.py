@@ -735,6 +735,12 @@ class Runner:
         context = {**device.context, "intended": step_inputs}
         rendered = render_template(impl.template_content, context, where=f"implementation '{impl.slug}'")
         outputs: dict[str, Any] = {"config": rendered, "changed": False, "checks": []}
+        if impl.implementation_type == ImplementationType.GRAPHQL_QUERY:
+            # A read (Nautobot's GraphQL has no mutations): it runs in a dry run too, so that the
+            # steps after it render from the source of truth as it is now.
+            if dry_run:
+                logs.append(f"dry run: the query of {impl.slug} reads only; it runs")
+            return rendered, await self._graphql(impl, device, context, outputs, logs)
         if dry_run:
             logs.append(f"dry run: rendered with {impl.slug}; nothing sent")
             return rendered, outputs
@@ -742,8 +748,6 @@ class Runner:
             return rendered, await self._hook(impl, device, context, outputs, logs)
         if impl.implementation_type == ImplementationType.API_CALL:
             return rendered, await self._api_call(impl, device, context, outputs, logs)
-        if impl.implementation_type == ImplementationType.GRAPHQL_QUERY:
-            return rendered, await self._graphql(impl, device, context, outputs, logs)
 
         await self._lock(device, logs)
         provider = await self._connect(device)
