@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -42,6 +43,48 @@ from catalog.yamlfile import YamlMap, line_of, parse_yaml
 
 _META_VALIDATOR = Draft202012Validator(Draft202012Validator.META_SCHEMA)
 _TEMPLATE_TYPES = {ImplementationType.JINJA2_CONFIG.value, ImplementationType.JINJA2_PAYLOAD.value}
+
+# What has already passed a check in this process: a valid JSON Schema (by its canonical JSON),
+# a template or an expression that parses. The checks are pure, so passing once is passing
+# always; catalogs repeat the same schemas and mappings many times, and the Draft 2020-12
+# meta-schema check and Jinja2's compile are the slow part of loading. Failures are not kept
+# (each is checked again, to report it with its own place). Bounded: cleared when full.
+_PASSED_LIMIT = 50_000
+_passed_schemas: set[str] = set()
+_passed_templates: set[str] = set()
+_passed_expressions: set[str] = set()
+
+
+def _remember(passed: set[str], key: str) -> None:
+    if len(passed) >= _PASSED_LIMIT:
+        passed.clear()
+    passed.add(key)
+
+
+def _meta_errors(schema: dict[str, Any]) -> list[Any]:
+    """The ways ``schema`` is not valid Draft 2020-12 JSON Schema (none, usually)."""
+    try:
+        key = json.dumps(schema, sort_keys=True)
+    except (TypeError, ValueError):  # not JSON data: no cache, the validator says what is wrong
+        return list(_META_VALIDATOR.iter_errors(schema))
+    if key in _passed_schemas:
+        return []
+    errors = list(_META_VALIDATOR.iter_errors(schema))
+    if not errors:
+        _remember(_passed_schemas, key)
+    return errors
+
+
+def _check_template_once(source: str, where: str) -> None:
+    if source not in _passed_templates:
+        check_template(source, where=where)
+        _remember(_passed_templates, source)
+
+
+def _check_expression_once(source: str, where: str) -> None:
+    if source not in _passed_expressions:
+        check_expression(source, where=where)
+        _remember(_passed_expressions, source)
 
 
 @dataclass(frozen=True, order=True)
@@ -198,18 +241,30 @@ def _drop(node: Any, loc: tuple[Any, ...]) -> None:
 
 def load_catalog(root: str | Path, known: Known | None = None) -> Catalog:
     """Read and validate every catalog file under ``root``. Nothing is written anywhere."""
-    root = Path(root)
+    return load_catalogs([root], known)
+
+
+def load_catalogs(roots: Iterable[str | Path], known: Known | None = None) -> Catalog:
+    """Read and validate every catalog file under each of ``roots`` as one catalog: files may
+    refer to each other across roots, and an object defined under two roots is a duplicate.
+    Nothing is written anywhere."""
     files: list[LoadedFile] = []
     problems: list[Problem] = []
-    for path in catalog_paths(root):
-        try:
-            display = str(path.relative_to(Path.cwd()))
-        except ValueError:
-            display = str(path)
-        loaded, found = parse_file(path, display)
-        problems.extend(found)
-        if loaded is not None:
-            files.append(loaded)
+    cwd = Path.cwd()
+    seen: set[Path] = set()
+    for root in roots:
+        for path in catalog_paths(Path(root)):
+            if path.resolve() in seen:  # the same file through two roots (`a/` and `a/tasks/`)
+                continue
+            seen.add(path.resolve())
+            try:
+                display = str(path.relative_to(cwd))
+            except ValueError:
+                display = str(path)
+            loaded, found = parse_file(path, display)
+            problems.extend(found)
+            if loaded is not None:
+                files.append(loaded)
     catalog = Catalog(files, problems)
     problems.extend(cross_check(catalog, known or Known()))
     catalog.problems = sorted(set(problems))
@@ -221,7 +276,7 @@ def load_catalog(root: str | Path, known: Known | None = None) -> Catalog:
 
 def _schema_problems(f: LoadedFile, key: str, schema: dict[str, Any], *prefix: Any) -> list[Problem]:
     out = []
-    for error in _META_VALIDATOR.iter_errors(schema):
+    for error in _meta_errors(schema):
         loc = (*prefix, key, *error.absolute_path)
         out.append(Problem(f.path, f.line(*loc), f"{key} is not valid JSON Schema (Draft 2020-12): {error.message}"))
     return out
@@ -229,7 +284,7 @@ def _schema_problems(f: LoadedFile, key: str, schema: dict[str, Any], *prefix: A
 
 def _template_problem(f: LoadedFile, source: str, where: str, *loc: Any) -> Problem | None:
     try:
-        check_template(source, where=where)
+        _check_template_once(source, where)
     except RenderError as exc:
         template_line = int(re.search(r"template line (\d+)", exc.where or "line 1").group(1))  # type: ignore[union-attr]
         key_line = f.line(*loc)
@@ -246,11 +301,11 @@ def _expression_problem(f: LoadedFile, source: str, where: str, *loc: Any) -> Pr
     try:
         if "{{" in text or "{%" in text:
             if text.startswith("{{") and text.endswith("}}") and text.count("{{") == 1:
-                check_expression(text[2:-2], where=where)
+                _check_expression_once(text[2:-2], where)
             else:
-                check_template(text, where=where)
+                _check_template_once(text, where)
         else:
-            check_expression(text, where=where)
+            _check_expression_once(text, where)
     except RenderError as exc:
         return Problem(f.path, f.line(*loc), f"{where}: {exc.what}")
     return None
@@ -327,34 +382,76 @@ def _ties(files: list[LoadedFile]) -> list[Problem]:
     return out
 
 
+# Kinds whose objects have a name besides the key they are found by; the store keeps both unique.
+NAMED_KINDS = ("task", "workflow", "request_form", "compliance_check")
+
+
+def _key_line(f: LoadedFile) -> int:
+    return f.line("slug") if "slug" in f.raw else f.line("name")
+
+
 def _duplicates(catalog: Catalog) -> list[Problem]:
+    """Two files for one object (same kind and slug, or same name), and implementations that
+    share a slug (anywhere) or a name (within their task): the store keeps each unique, so
+    each is reported at the later file with the place of the earlier one."""
     out = []
     first: dict[tuple[str, str], LoadedFile] = {}
-    impl_first: dict[str, str] = {}
+    first_named: dict[tuple[str, str], LoadedFile] = {}
+    impl_first: dict[str, tuple[str, int]] = {}
     for f in catalog.files:
-        key = (f.item.kind, key_of(f.item))
-        if key in first:
+        kind = f.item.kind
+        key = key_of(f.item)
+        what = "slug" if "slug" in type(f.item).model_fields else "name"
+        earlier = first.setdefault((kind, key), f)
+        if earlier is not f:
             out.append(
                 Problem(
                     f.path,
-                    f.line("slug") if "slug" in f.raw else f.line("name"),
-                    f"{key[0]} '{key[1]}' is also defined in {first[key].path}",
+                    _key_line(f),
+                    f"{kind} {what} '{key}' is also used by {earlier.path}:{_key_line(earlier)}; "
+                    f"each {kind} needs its own {what}: rename one, or delete one of the files",
                 )
             )
-        else:
-            first[key] = f
+        if kind in NAMED_KINDS:
+            name = f.item.name
+            earlier = first_named.setdefault((kind, name), f)
+            if earlier is not f:
+                out.append(
+                    Problem(
+                        f.path,
+                        f.line("name"),
+                        f"{kind} name '{name}' is also used by {earlier.path}:{earlier.line('name')} "
+                        f"({kind} '{key_of(earlier.item)}'); each {kind} needs its own name: rename one",
+                    )
+                )
         if isinstance(f.item, TaskFile):
+            names: dict[str, int] = {}
             for i, impl in enumerate(f.item.implementations):
+                slug_line = f.line("implementations", i, "slug")
                 if impl.slug in impl_first:
+                    where, line = impl_first[impl.slug]
                     out.append(
                         Problem(
                             f.path,
-                            f.line("implementations", i, "slug"),
-                            f"implementation slug '{impl.slug}' is also used in {impl_first[impl.slug]}",
+                            slug_line,
+                            f"implementation slug '{impl.slug}' is also used at {where}:{line}; "
+                            "each implementation needs its own slug: rename one",
                         )
                     )
                 else:
-                    impl_first[impl.slug] = f.path
+                    impl_first[impl.slug] = (f.path, slug_line)
+                name_line = f.line("implementations", i, "name")
+                if impl.name in names:
+                    out.append(
+                        Problem(
+                            f.path,
+                            name_line,
+                            f"implementation name '{impl.name}' is also used at {f.path}:{names[impl.name]} "
+                            "in the same task; the implementations of a task need their own names: rename one",
+                        )
+                    )
+                else:
+                    names[impl.name] = name_line
     return out
 
 
@@ -365,8 +462,9 @@ def _workflow_inputs(workflow: WorkflowFile) -> set[str] | None:
 
 def _check_workflow(f: LoadedFile, wf: WorkflowFile, tasks: set[str]) -> list[Problem | None]:
     out: list[Problem | None] = []
-    out += _schema_problems(f, "input_schema", wf.input_schema)
-    if not list(_META_VALIDATOR.iter_errors(wf.input_schema)) and wf.default_inputs:
+    schema_problems = _schema_problems(f, "input_schema", wf.input_schema)
+    out += schema_problems
+    if not schema_problems and wf.default_inputs:
         # Defaults are partial by nature: each must fit, but required inputs may be absent.
         partial = {k: v for k, v in wf.input_schema.items() if k != "required"}
         for error in Draft202012Validator(partial).iter_errors(wf.default_inputs):

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import String, cast, func, inspect, literal, or_, select, update
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from catalog import models as m
 from catalog.errors import NettuiError
@@ -34,7 +34,7 @@ from catalog.files import (
     WorkflowFile,
     key_of,
 )
-from catalog.loader import CatalogInvalid, Known, LoadedFile, Problem, load_catalog
+from catalog.loader import NAMED_KINDS, CatalogInvalid, Known, LoadedFile, Problem, load_catalogs
 from catalog.naming import network_driver_for, slugify
 from catalog.store import Store
 
@@ -334,18 +334,32 @@ def known_in_store(session: Session) -> Known:
 
 
 class _Resolver:
-    """Finds (or, for manufacturers, platforms and tags, creates) what catalog files refer to."""
+    """Finds (or, for manufacturers, platforms and tags, creates) what catalog files refer to.
+
+    Lookups are remembered for the import (one transaction, in which only the import itself
+    creates catalog objects, manufacturers, platforms and tags), so a reference repeated in
+    many files costs one query."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
         self.problems: list[Problem] = []
+        self._found: dict[tuple[Any, str], Any] = {}
+        self._platforms: dict[str, m.Platform] = {}
+        self.objects: dict[tuple[str, str], Any] = {}  # (kind, key) -> catalog object, when known
+        self.implementations: dict[str, m.TaskImplementation] = {}  # slug -> one the store has
 
     def _named(self, model: Any, ref: str) -> Any:
-        return self.session.scalars(
+        cached = self._found.get((model, ref))
+        if cached is not None:
+            return cached
+        found = self.session.scalars(
             select(model)
             .where(or_(model.slug == ref, func.lower(model.name) == ref.lower(), model.slug == slugify(ref)))
             .order_by(model.id)
         ).first()
+        if found is not None:
+            self._found[(model, ref)] = found
+        return found
 
     def manufacturer(self, ref: str) -> m.Manufacturer:
         found = self._named(m.Manufacturer, ref)
@@ -353,9 +367,12 @@ class _Resolver:
             found = m.Manufacturer(name=ref, slug=slugify(ref))
             self.session.add(found)
             self.session.flush()
+            self._found[(m.Manufacturer, ref)] = found
         return found  # type: ignore[no-any-return]
 
     def platform(self, ref: str, manufacturer: m.Manufacturer | None) -> m.Platform:
+        if ref in self._platforms:
+            return self._platforms[ref]
         driver = network_driver_for(ref) or ref
         found: m.Platform | None = self.session.scalars(
             select(m.Platform).where(m.Platform.network_driver == driver).order_by(m.Platform.id)
@@ -364,6 +381,7 @@ class _Resolver:
             found = m.Platform(name=driver, slug=slugify(driver), network_driver=driver, manufacturer=manufacturer)
             self.session.add(found)
             self.session.flush()
+        self._platforms[ref] = found
         return found
 
     def tag(self, ref: str) -> m.Tag:
@@ -372,6 +390,7 @@ class _Resolver:
             found = m.Tag(name=ref, slug=slugify(ref))
             self.session.add(found)
             self.session.flush()
+            self._found[(m.Tag, ref)] = found
         return found  # type: ignore[no-any-return]
 
     def existing(self, model: Any, ref: str, f: LoadedFile, *loc: Any, what: str) -> Any:
@@ -383,8 +402,71 @@ class _Resolver:
         return found
 
     def by_key(self, spec_kind: str, key: str) -> Any:
-        spec = SPEC_BY_KIND[spec_kind]
-        return self.session.scalars(select(spec.model).where(spec.key == key)).one()
+        obj = self.objects.get((spec_kind, key))
+        if obj is None:
+            spec = SPEC_BY_KIND[spec_kind]
+            obj = self.session.scalars(select(spec.model).where(spec.key == key)).one()
+            self.objects[(spec_kind, key)] = obj
+        return obj
+
+    def implementation(self, slug: str) -> m.TaskImplementation | None:
+        """The implementation the store has with ``slug`` (under any task), unless this import
+        has removed it already."""
+        impl = self.implementations.get(slug)
+        if impl is None:
+            return None
+        state = inspect(impl)
+        return None if state.was_deleted or state.detached else impl
+
+    def preload(self, files: list[LoadedFile]) -> None:
+        """Every object the files name that the store already has, a query per kind, with what
+        comparing it to its file reads (so no query per object or per child)."""
+        keys: dict[str, list[str]] = {}
+        for f in files:
+            keys.setdefault(f.item.kind, []).append(key_of(f.item))
+        for spec in SPECS:
+            wanted = keys.get(spec.kind, [])
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                query = select(spec.model).where(spec.key.in_(chunk)).options(*_LOADS.get(spec.kind, ()))
+                for obj in self.session.scalars(query):
+                    self.objects[(spec.kind, getattr(obj, spec.key.key))] = obj
+        slugs = [impl.slug for f in files if isinstance(f.item, TaskFile) for impl in f.item.implementations]
+        for start in range(0, len(slugs), 500):
+            query = (
+                select(m.TaskImplementation)
+                .where(m.TaskImplementation.slug.in_(slugs[start : start + 500]))
+                .options(*_IMPLEMENTATION_LOADS)
+            )
+            for impl in self.session.scalars(query):
+                self.implementations[impl.slug] = impl
+
+
+_IMPLEMENTATION_LOADS = (
+    joinedload(m.TaskImplementation.manufacturer),
+    joinedload(m.TaskImplementation.platform),
+    joinedload(m.TaskImplementation.provider),
+)
+_LOADS: dict[str, tuple[Any, ...]] = {
+    "provider": (selectinload(m.Provider.supported_platforms),),
+    "provider_config": (
+        joinedload(m.ProviderConfig.provider),
+        joinedload(m.ProviderConfig.credentials),
+        selectinload(m.ProviderConfig.scope_sites),
+        selectinload(m.ProviderConfig.scope_tenants),
+        selectinload(m.ProviderConfig.scope_tags),
+    ),
+    "task": (
+        selectinload(m.TaskDefinition.tags),
+        selectinload(m.TaskDefinition.implementations).options(*_IMPLEMENTATION_LOADS),
+    ),
+    "workflow": (selectinload(m.Workflow.steps).joinedload(m.WorkflowStep.task),),
+    "request_form": (
+        joinedload(m.RequestForm.workflow),
+        selectinload(m.RequestForm.fields).joinedload(m.RequestFormField.depends_on),
+    ),
+    "compliance_check": (joinedload(m.ComplianceCheck.remediation_workflow),),
+}
 
 
 def _apply_provider(r: _Resolver, obj: m.Provider, item: ProviderFile, f: LoadedFile) -> None:
@@ -417,15 +499,18 @@ def _apply_task(r: _Resolver, obj: m.TaskDefinition, item: TaskFile, f: LoadedFi
     obj.input_schema, obj.output_schema, obj.documentation = item.input_schema, item.output_schema, item.documentation
     obj.tags = [r.tag(t) for t in item.tags]
     current = {impl.slug: impl for impl in obj.implementations}
+    names = {spec.slug: spec.name for spec in item.implementations}
+    # An implementation that goes away or changes its name may leave its name to another one
+    # (a slug renamed, two names swapped): the store keeps a task's names unique, so those
+    # give their names up first.
+    giving_up = [impl for slug, impl in current.items() if names.get(slug) != impl.name]
+    if obj.id is not None and any(impl.name in names.values() for impl in giving_up):
+        for impl in giving_up:
+            impl.name = f"(nettui: being renamed) {impl.id}"
+        r.session.flush()
     wanted = []
     for spec in item.implementations:
-        impl = (
-            current.get(spec.slug)
-            or r.session.scalars(
-                select(m.TaskImplementation).where(m.TaskImplementation.slug == spec.slug)
-            ).one_or_none()
-            or m.TaskImplementation()
-        )
+        impl = current.get(spec.slug) or r.implementation(spec.slug) or m.TaskImplementation()
         manufacturer = r.manufacturer(spec.manufacturer)
         impl.slug, impl.name, impl.manufacturer = spec.slug, spec.name, manufacturer
         impl.platform = r.platform(spec.platform, manufacturer) if spec.platform else None
@@ -554,15 +639,15 @@ def import_catalog(
     try:
         with store.session() as session:
             known = known_in_store(session)
-            files: list[LoadedFile] = []
-            problems: list[Problem] = []
-            for path in paths:
-                loaded = load_catalog(path, known)
-                files += loaded.files
-                problems += loaded.problems
-            if problems:
-                raise CatalogInvalid(problems)
+            loaded = load_catalogs(paths, known)
+            files = loaded.files
+            if loaded.problems:
+                raise CatalogInvalid(loaded.problems)
             resolver = _Resolver(session)
+            resolver.preload(files)
+            name_problems = _free_names(resolver, files, prune=prune)
+            if name_problems:
+                raise CatalogInvalid(name_problems)
             order = {spec.kind: i for i, spec in enumerate(SPECS)}
             for f in sorted(files, key=lambda f: (order[f.item.kind], key_of(f.item))):
                 _upsert(resolver, f, report)
@@ -581,11 +666,55 @@ def import_catalog(
     return report
 
 
+def _free_names(r: _Resolver, files: list[LoadedFile], *, prune: bool) -> list[Problem]:
+    """Make way for names the files give to objects the store holds under another slug.
+
+    The store keeps names unique, so a file that takes a name an object of the store has
+    under another slug is a problem, unless that object gives the name up in this import:
+    its own file renames it, or --prune removes it. Those objects get a temporary name (the
+    import gives them their new one, or removes them), so the order of the upserts does not
+    matter (two tasks may even swap names)."""
+    problems = []
+    for kind in NAMED_KINDS:
+        spec = SPEC_BY_KIND[kind]
+        named = {f.item.name: f for f in files if f.item.kind == kind}
+        if not named:
+            continue
+        renamed = {key_of(f.item): f.item.name for f in files if f.item.kind == kind}
+        model: Any = spec.model
+        query = select(model.id, spec.key, model.name).where(model.name.in_(list(named)))
+        giving_up = []
+        for obj_id, key, name in r.session.execute(query):
+            f = named[name]
+            if key == key_of(f.item):
+                continue
+            if key in renamed or prune:
+                giving_up.append(obj_id)
+                continue
+            problems.append(
+                Problem(
+                    f.path,
+                    f.line("name"),
+                    f"{kind} name '{name}' is already used in the store by {kind} '{key}', which these files "
+                    f"do not rename; rename this {kind}, or rename '{key}' in its own file and import both "
+                    "(or remove it with `nettui catalog import --prune`)",
+                )
+            )
+        if giving_up and not problems:
+            r.session.execute(
+                update(model)
+                .where(model.id.in_(giving_up))
+                .values(name=literal("(nettui: being renamed) ") + cast(model.id, String))
+                .execution_options(synchronize_session="fetch")
+            )
+    return problems
+
+
 def _upsert(r: _Resolver, f: LoadedFile, report: ImportReport) -> None:
     spec = SPEC_BY_KIND[f.item.kind]
     key = key_of(f.item)
     label = f"{spec.kind}/{key}"
-    obj = r.session.scalars(select(spec.model).where(spec.key == key)).one_or_none()
+    obj = r.objects.get((spec.kind, key))
     if obj is not None and _canonical(spec.to_file(obj)) == _normalised(r, f):
         report.unchanged.append(label)
         return
@@ -594,6 +723,7 @@ def _upsert(r: _Resolver, f: LoadedFile, report: ImportReport) -> None:
         if obj is None:
             obj = spec.model()
             r.session.add(obj)
+            r.objects[(spec.kind, key)] = obj
             report.created.append(label)
         else:
             report.updated.append(label)

@@ -664,7 +664,10 @@ def _relative_problems(problems: list[Problem], work: Workdir) -> list[Problem]:
                 break
             except ValueError:
                 continue
-        out.append(Problem(shown, p.line, p.message))
+        message = p.message
+        for root in roots:  # a message naming another file of the checkout ("also used by ...")
+            message = message.replace(f"{root}/", "")
+        out.append(Problem(shown, p.line, message))
     return out
 
 

@@ -51,7 +51,12 @@ def group() -> None:
 @click.option("--keep", "keep_last", type=click.IntRange(1), help="Then keep only the last N versions per device.")
 @click.option("--keep-days", type=click.FloatRange(min=0, min_open=True), help="Then drop versions older than D days.")
 @click.option(
-    "--git", "git_url", metavar="URL", help="Then commit every device's configuration to this Git repository."
+    "--git",
+    "git_url",
+    metavar="URL|REPO",
+    help="Then commit every device's configuration to this Git repository: a URL, or the name of a "
+    "repository added with `nettui catalog repo add NAME --provides backups` (its URL, branch, folder "
+    "and credentials).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome per device as JSON.")
 @pass_app
@@ -247,10 +252,15 @@ def add_file(app: AppContext, device: str, path: Path, backup_type: str) -> None
 
 
 @group.command(name="export-git")
-@click.argument("url")
+@click.argument("url", metavar="URL|REPO")
 @pass_app
 def export_git(app: AppContext, url: str) -> None:
-    """Commit every device's latest configuration to the Git repository at URL."""
+    """Commit every device's latest configuration to a Git repository and push it.
+
+    URL|REPO is the repository's URL, or the name of a repository added with
+    `nettui catalog repo add NAME --provides backups` (then its URL, branch, folder and
+    credentials are used). One file per device, one commit per export, never force-pushed.
+    """
     from nettui.lifecycle.backup import export_to_git
 
     commit = export_to_git(app.store(), url)
