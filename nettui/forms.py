@@ -407,7 +407,13 @@ def _search(session: Session, kind: _Kind, query: Any, search: str) -> Options:
             matches.append(cast(m.VLAN.vid, String).like(pattern, escape="\\"))
         query = query.where(or_(*matches))
     rows = session.scalars(query.order_by(getattr(kind.model, kind.key)).limit(MAX_OPTIONS + 1)).all()
-    return Options(tuple(_option(kind, row) for row in rows[:MAX_OPTIONS]), more=len(rows) > MAX_OPTIONS)
+    shown = sorted(rows[:MAX_OPTIONS], key=lambda row: natural_key(str(getattr(row, kind.key))))
+    return Options(tuple(_option(kind, row) for row in shown), more=len(rows) > MAX_OPTIONS)
+
+
+def natural_key(text: str) -> list[Any]:
+    """Numbers in names compare as numbers: Gi1/0/2 before Gi1/0/10, sw9 before sw10."""
+    return [int(part) if part.isdigit() else part.casefold() for part in re.split(r"(\d+)", text)]
 
 
 def search_objects(store: Store, object_type: ObjectType, search: str = "") -> Options:

@@ -334,3 +334,16 @@ def test_apply_config_replaces_the_setting_a_line_changes() -> None:
     assert apply_config(junos, change) == (
         "set vlans users vlan-id 10\nset interfaces ge-0/0/1 unit 0 family ethernet-switching vlan members 10\n"
     )
+
+
+def test_numbers_in_names_order_as_numbers(seeded: Store) -> None:
+    """An operator looks for port 10 after port 9, not after port 1 (walkthrough in tmux)."""
+    with seeded.session() as session:
+        device = session.scalars(select(m.Device).where(m.Device.name == "hq-sw1")).one()
+        session.add_all(m.Interface(device=device, name=f"GigabitEthernet1/0/{port}") for port in (10, 11, 12, 4))
+        session.add_all(m.Device(name=f"hq-sw{i}", host=f"10.0.1.{i}") for i in (2, 10))
+    draft = FormDraft(seeded, "provision-access-port")
+    draft.set("device", "hq-sw1")
+    ports = [f"GigabitEthernet1/0/{port}" for port in (1, 2, 4, 10, 11, 12)]  # 3 is shut: not offered
+    assert labels(draft.options("interface")) == ports
+    assert labels(search_objects(seeded, ObjectType.DEVICE, "hq-sw")) == ["hq-sw1", "hq-sw2", "hq-sw10"]

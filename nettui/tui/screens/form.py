@@ -30,7 +30,7 @@ from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
 from catalog.errors import NettuiError
-from catalog.models.choices import FieldType
+from catalog.models.choices import FieldType, ObjectType
 from nettui.forms import DevicePreview, FieldSpec, FormDraft, InvalidForm, Options
 from nettui.tui.widgets.code import config_syntax, titled
 
@@ -38,6 +38,21 @@ if TYPE_CHECKING:
     from catalog.store import Store
 
 DRAFT_GROUP = "form-draft"
+# What an object selector's box asks for ("type to search for ...").
+OBJECT_NOUNS = {
+    ObjectType.DEVICE: "a device",
+    ObjectType.INTERFACE: "an interface",
+    ObjectType.VLAN: "a VLAN",
+    ObjectType.VRF: "a VRF",
+    ObjectType.PREFIX: "a prefix",
+    ObjectType.IP_ADDRESS: "an IP address",
+    ObjectType.LOCATION: "a location",
+    ObjectType.TENANT: "a tenant",
+    ObjectType.TAG: "a tag",
+    ObjectType.PLATFORM: "a platform",
+    ObjectType.MANUFACTURER: "a manufacturer",
+    ObjectType.DEVICE_ROLE: "a device role",
+}
 PREVIEW_GROUP = "form-preview"
 SUBMIT_GROUP = "form-submit"
 
@@ -144,9 +159,9 @@ class FormScreen(Screen[None]):
                 )
             )
         elif kind == FieldType.OBJECT_SELECTOR:
-            noun = spec.object_type.value.replace("_", " ") if spec.object_type else "object"
+            noun = OBJECT_NOUNS.get(spec.object_type, "an object") if spec.object_type else "an object"
             children.append(
-                Input(placeholder=f"type to search for a {noun}", id=f"input-{spec.name}", classes="field-input")
+                Input(placeholder=f"type to search for {noun}", id=f"input-{spec.name}", classes="field-input")
             )
             options = OptionList(id=f"options-{spec.name}", classes="field-options")
             children.append(options)

@@ -614,7 +614,9 @@ class UpgradesScreen(PolledScreen):
                 ("updated", "UPDATED"),
             ],
             placeholder="filter by device, version or status",
-            empty_text="No upgrade plans yet. Plan one with: nettui upgrade plan --device NAME --target-version V",
+            empty_text=(
+                "No upgrade plans yet. Plan one with: nettui upgrade plan --device NAME --target-version V --image FILE"
+            ),
             id="upgrade-plans",
         )
         with VerticalScroll(id="upgrade-detail"):
