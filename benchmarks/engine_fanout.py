@@ -2,13 +2,17 @@
 full records) against nornir + nornir_netmiko pushing the same lines, in the same run.
 
     python benchmarks/engine_fanout.py [--devices 500] [--workers 100] [--rounds N] [--profile FILE]
+                                         [--workflows create-vlan,configure-switchport]
 
 On a machine shared with other work, run it through benchmarks/ahead.sh (as root) so that
 both paths get the CPU first; the load average is printed either way.
 
-The change is the built-in create-vlan workflow (validation, the create-vlan task with its
-pre- and post-checks, a notification), so the engine does more per device than nornir, which
-only sends the configuration lines. Needs `pip install -e '.[bench]'`.
+Two changes, each pushed by both: the built-in create-vlan workflow (validation, the
+create-vlan task with its post-check, a notification) creates a VLAN on every switch; then
+configure-switchport, the "Change VLAN" of issue 5 (the change-vlan task: a pre-check that the
+VLAN exists, the port's configuration, two post-checks reading the port back, a notification;
+its approval is given before the clock starts) moves a port to that VLAN. nornir only sends the
+configuration lines, so the engine does more per device. Needs `pip install -e '.[bench]'`.
 Target: the engine's fan-out at least 3x nornir+netmiko.
 """
 
@@ -32,22 +36,38 @@ from fanout import ENABLE, PASSWORD, cpu_seconds, nornir_for, start_lab, trust_k
 
 from catalog import models as m  # noqa: E402
 from catalog.inventory_io import import_inventory_file  # noqa: E402
+from catalog.models.choices import ExecutionStatus  # noqa: E402
 from catalog.secrets import set_group_entries  # noqa: E402
 from catalog.store import open_store  # noqa: E402
 from catalog.sync import LIBRARY_DIR, import_catalog  # noqa: E402
 from drivers.connect import prepare_devices  # noqa: E402
+from nettui.engine.approvals import decide  # noqa: E402
 from nettui.engine.runner import run_execution, submit  # noqa: E402
 
 VID, NAME = 2345, "bench-vlan"
 
 
-def run_nornir(tmp: Path, targets: list[Any], workers: int, round_: int) -> int:
+def run_nornir(tmp: Path, targets: list[Any], workers: int, lines: list[str]) -> int:
     from nornir_netmiko.tasks import netmiko_send_config
 
     nr = nornir_for(tmp, targets, workers)
-    result = nr.run(task=netmiko_send_config, config_commands=[f"vlan {VID + 2 * round_ + 1}", f" name {NAME}-nornir"])
+    result = nr.run(task=netmiko_send_config, config_commands=lines)
     nr.close_connections()
     return sum(1 for r in result.values() if not r.failed)
+
+
+PORT = "GigabitEthernet1/0/1"
+
+
+def change(workflow: str, vid: int) -> tuple[dict[str, Any], list[str]]:
+    """The engine's inputs (besides the device) and the lines nornir pushes for the same change:
+    create-vlan creates VLAN ``vid``; configure-switchport puts a port on it (Change VLAN)."""
+    if workflow == "create-vlan":
+        return {"vid": vid, "name": NAME}, [f"vlan {vid}", f" name {NAME}"]
+    return (
+        {"interface": PORT, "mode": "access", "vlan": vid},
+        [f"interface {PORT}", " switchport mode access", f" switchport access vlan {vid}"],
+    )
 
 
 Row = tuple[str, int, float, int, float, float, str]
@@ -61,11 +81,14 @@ def timed(label: str, round_: int, lab_pid: int, run: Callable[[], tuple[int, st
     return (label, round_, elapsed, ok, cpu_seconds(lab_pid) - lab_cpu, time.process_time() - own_cpu, status)
 
 
-def run_engine(store: Any, names: list[str], lab_pid: int, args: argparse.Namespace, round_: int) -> Row:
-    vid = VID + 2 * round_  # a new VLAN each round, so that every device changes
-    execution = submit(
-        store, "create-vlan", names, {"device": names[0], "vid": vid, "name": NAME}, requested_by="bench"
-    )
+def run_engine(
+    store: Any, names: list[str], lab_pid: int, args: argparse.Namespace, round_: int, workflow: str, vid: int
+) -> Row:
+    inputs, _ = change(workflow, vid)
+    execution = submit(store, workflow, names, {"device": names[0], **inputs}, requested_by="bench")
+    if workflow == "configure-switchport":  # it needs approval: given before the clock starts
+        assert asyncio.run(run_execution(store, execution)) == ExecutionStatus.AWAITING_APPROVAL
+        decide(store, execution, "bench-approver", approve=True, comment="benchmark")
 
     def run() -> tuple[int, str]:
         engine_run = run_execution(store, execution, driver=args.driver, concurrency=args.concurrency)
@@ -74,14 +97,14 @@ def run_engine(store: Any, names: list[str], lab_pid: int, args: argparse.Namesp
 
             with cProfile.Profile() as profile:
                 status = asyncio.run(engine_run)
-            profile.dump_stats(args.profile)
+            profile.dump_stats(f"{args.profile}.{workflow}")
         else:
             status = asyncio.run(engine_run)
         with store.read_session() as session:
             changed = session.get(m.Execution, execution).context.get("changed_devices", [])
         return len(changed), status.value
 
-    label = f"nettui engine, create-vlan workflow ({args.driver}, {args.concurrency} at a time)"
+    label = f"nettui engine, {workflow} workflow ({args.driver}, {args.concurrency} at a time)"
     return timed(label, round_, lab_pid, run)
 
 
@@ -92,6 +115,12 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=200, help="the engine's devices at a time")
     parser.add_argument("--driver", default="asyncssh", choices=["asyncssh", "scrapli", "netmiko"])
     parser.add_argument("--rounds", type=int, default=1, help="repeat both paths, in turn")
+    parser.add_argument(
+        "--workflows",
+        type=lambda text: text.split(","),
+        default=["create-vlan", "configure-switchport"],
+        help="create-vlan (a VLAN on each switch), configure-switchport (a port moved to it: Change VLAN)",
+    )
     parser.add_argument("--profile", metavar="FILE", help="write a cProfile of the engine's run to FILE (slower)")
     args = parser.parse_args()
 
@@ -114,34 +143,40 @@ def main() -> None:
                 )
                 import_inventory_file(session, inventory)
                 session.add(m.User(username="bench", role="operator"))
+                session.add(m.User(username="bench-approver", role="approver"))
             names = [f"sw{i + 1}" for i in range(args.devices)]
             prepared = prepare_devices(store, names)
 
             trust_keys(store, prepared)
             rows = []
+            targets = [p.target for p in prepared]
             for round_ in range(1, args.rounds + 1):
-                rows.append(run_engine(store, names, lab.pid, args, round_))
-                rows.append(
-                    timed(
-                        f"nornir + nornir_netmiko, config only ({args.workers} workers)",
-                        round_,
-                        lab.pid,
-                        lambda r=round_: (run_nornir(tmp, [p.target for p in prepared], args.workers, r), "-"),
+                # Each path makes its own VLAN and moves the port to it: every device changes.
+                engine_vid, nornir_vid = VID + 2 * round_, VID + 2 * round_ + 1
+                for workflow in args.workflows:
+                    rows.append(run_engine(store, names, lab.pid, args, round_, workflow, engine_vid))
+                    lines = change(workflow, nornir_vid)[1]
+                    rows.append(
+                        timed(
+                            f"nornir + nornir_netmiko, {workflow} lines ({args.workers} workers)",
+                            round_,
+                            lab.pid,
+                            lambda lines=lines: (run_nornir(tmp, targets, args.workers, lines), "-"),
+                        )
                     )
-                )
         finally:
             lab.terminate()
             lab.wait(30)
 
-    print(f"\nCreate VLAN on {args.devices} lab devices (cisco_ios)\n")
+    print(f"\nCreate a VLAN, then move a port to it (Change VLAN), on {args.devices} lab devices (cisco_ios)\n")
     print(f"load average: {' '.join(f'{x:.1f}' for x in os.getloadavg())} (2 cores)")
-    print(f"{'path':<64}{'round':>6}{'seconds':>9}{'changed':>9}{'devices/s':>11}{'lab CPU s':>11}{'own CPU s':>11}")
+    print(f"{'path':<72}{'round':>6}{'seconds':>9}{'changed':>9}{'devices/s':>11}{'lab CPU s':>11}{'own CPU s':>11}")
     for label, round_, elapsed, ok, lab_cpu, own_cpu, _ in rows:
-        print(f"{label:<64}{round_:>6}{elapsed:>9.2f}{ok:>9}{ok / elapsed:>11.1f}{lab_cpu:>11.2f}{own_cpu:>11.2f}")
-    for round_ in range(1, args.rounds + 1):
-        engine, nornir = (r for r in rows if r[1] == round_)
+        print(f"{label:<72}{round_:>6}{elapsed:>9.2f}{ok:>9}{ok / elapsed:>11.1f}{lab_cpu:>11.2f}{own_cpu:>11.2f}")
+    for engine, nornir in zip(rows[::2], rows[1::2], strict=True):
         ratio = (engine[3] / engine[2]) / (nornir[3] / nornir[2])
-        print(f"round {round_}: engine / nornir+netmiko: {ratio:.1f}x (target >= 3x); execution status: {engine[6]}")
+        what = engine[0].split(",")[1].split("(")[0].strip()
+        print(f"round {engine[1]}, {what}: engine / nornir+netmiko {ratio:.1f}x (target >= 3x); status {engine[6]}")
 
 
 if __name__ == "__main__":
