@@ -227,6 +227,10 @@ class AsyncsshProvider(CliProviderBase):
     # -- session ------------------------------------------------------------------------------
 
     async def open(self) -> None:
+        """Log in and start the shell; a provider already open stays as it is (``async with
+        await connect(...)`` opens once)."""
+        if self._conn is not None:
+            return
         t = self.target
         creds = t.credentials
         register(s.reveal() for s in (creds.password, creds.enable_secret) if s is not None)

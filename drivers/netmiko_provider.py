@@ -70,7 +70,10 @@ class NetmikoProvider(CliProviderBase):
         await self.close()
 
     async def open(self) -> None:
-        await self._call(self._open)
+        """Log in; a provider already open stays as it is (``async with await connect(...)``
+        opens once)."""
+        if self._conn is None:
+            await self._call(self._open)
 
     def _open(self) -> None:
         from netmiko import ConnectHandler

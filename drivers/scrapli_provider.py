@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import atexit
 import collections
+import contextlib
 import logging
 import time
 from types import TracebackType
@@ -78,9 +81,13 @@ class ScrapliProvider(CliProviderBase):
         return _DEFAULT_MODE.get(self.profile.network_driver, "privileged_exec")
 
     async def open(self) -> None:
+        """Log in; a provider already open stays as it is (``async with await connect(...)``
+        opens once: a second Cli would replace the first without closing it)."""
         from scrapli import AuthOptions, Cli, LookupKeyValue, SessionOptions, TransportSsh2Options
         from scrapli.exceptions import ScrapliException
 
+        if self._cli is not None:
+            return
         _map_libscrapli_once()
         t = self.target
         creds = t.credentials
@@ -98,11 +105,19 @@ class ScrapliProvider(CliProviderBase):
             session_options=SessionOptions(operation_timeout_s=max(1, round(t.timeout))),
             transport_options=TransportSsh2Options(known_hosts_path=known_hosts_file(t.known_hosts_line)),
         )
+        _track(cli)
         try:
             opened = await cli.open_async()
         except ScrapliException as exc:
             await _discard(cli)
             raise _open_error(t, str(exc)) from None
+        except BaseException:
+            # Cancelled mid-open (a timeout around connect, a fan-out stopped): libscrapli's
+            # driver is allocated and its threads run on. Close it in a task of its own, which a
+            # second cancellation cannot interrupt; until it is freed, _LIVE keeps the Cli.
+            with contextlib.suppress(BaseException):
+                await asyncio.shield(_discard(cli))
+            raise
         self._cli = cli
         if self.profile.network_driver != "juniper_junos":
             # scrapli quietly stays in user mode when the enable secret is wrong, so the mode is
@@ -185,9 +200,16 @@ class ScrapliProvider(CliProviderBase):
         return str((await self._require().get_prompt_async()).result)
 
 
-# Drivers whose close failed: libscrapli may still run threads that call back into Python
-# through the Cli's logger callback, so the Cli must outlive them (see _discard).
-_UNCLOSED: list[Any] = []
+# Every Cli whose native driver may still be allocated: libscrapli's I/O thread calls back into
+# Python through the Cli's logger callback (a ctypes closure owned by the Cli) until the driver
+# is freed -- on a read error, for instance when the device closes the connection. A Cli
+# garbage-collected before that leaves libscrapli calling freed memory: the process dies with
+# SIGSEGV or SIGILL in a native thread (seen as xdist workers crashing in whatever test ran when
+# a lab stopped, after ScrapliProvider.open had been called twice and dropped the first Cli).
+# scrapli's Cli has no finaliser and does not tie the callback's lifetime to the driver's, so
+# nettui does: a Cli leaves this set only once its driver is freed (see _discard), and a
+# session that was never closed, or whose close failed, is leaked rather than crashing.
+_LIVE: set[Any] = set()
 # libscrapli's free() can return before its I/O thread has made its last log call; that call
 # goes through the Cli's ctypes callback, which must still exist then. The callbacks of the
 # most recently closed sessions are kept for that (a few hundred bytes each).
@@ -200,19 +222,50 @@ async def _discard(cli: Any) -> None:
     A failed open leaves libscrapli's driver allocated, with native threads that still call
     back into Python: it must be closed (which frees it) rather than dropped. When closing
     itself fails, freeing would pull memory from under those threads (seen as a segfault in
-    ffi_types._cb), so the Cli is kept alive instead: a small leak beats a crash.
+    ffi_types._cb), so the Cli is kept alive in _LIVE instead: a small leak beats a crash.
     """
     from scrapli.exceptions import ScrapliException
 
-    if cli.ptr is None:
-        return
-    try:
-        await cli.close_async(force=True)
-    except (ScrapliException, OSError):
-        _UNCLOSED.append(cli)
-        return
-    cli.ptr = None  # close_async freed it; never free twice
-    _RETIRED_CALLBACKS.append(cli.logger_callback)
+    if cli.ptr is not None:
+        try:
+            await cli.close_async(force=True)
+        except (ScrapliException, OSError):
+            return  # stays in _LIVE
+    if cli in _LIVE:
+        _LIVE.discard(cli)
+        _RETIRED_CALLBACKS.append(cli.logger_callback)
+
+
+@atexit.register
+def _close_live_sessions() -> None:
+    """Close the sessions nobody closed before the interpreter tears its modules down (which
+    would free their Clis under libscrapli's still running threads)."""
+    from scrapli.exceptions import ScrapliException
+
+    for cli in list(_LIVE):
+        if cli.ptr is not None:
+            with contextlib.suppress(ScrapliException, OSError):
+                cli.close(force=True)
+        if cli.ptr is None:
+            _LIVE.discard(cli)
+            _RETIRED_CALLBACKS.append(cli.logger_callback)
+
+
+def _track(cli: Any) -> None:
+    """Keep ``cli`` in _LIVE until its driver is freed, and make freeing forget the pointer.
+
+    scrapli frees the driver in close() and when submitting the open fails, but leaves
+    ``cli.ptr`` pointing at the freed driver: closing it again would be a use after free.
+    """
+    free = cli._free
+
+    def free_once() -> None:
+        if cli.ptr is not None:
+            free()
+            cli.ptr = None
+
+    cli._free = free_once
+    _LIVE.add(cli)
 
 
 def _last_line(text: str) -> str:
