@@ -13,7 +13,10 @@ A :class:`~catalog.models.DiscoveryJob` says where to look (``discovery_type`` a
 4. create or update the Device, matched by serial, then name, then address; its SSH host
    key is trusted on first use, and a changed key is refused.
 
-Every address that yields no device gets a reason in the job's ``errors``.
+Every address that yields no device gets a reason in the job's ``errors``. Every address's
+outcome (the device created or updated, with its name and platform, or the reason) is kept
+in ``discovery_config["results"]``, which :func:`job_record` shows as the job's ``results``
+(and leaves out of its ``discovery_config``, so that a re-run takes the settings alone).
 
 Sources: ``cidr`` and ``ip_range`` (each address on each of ``ports``), ``csv_import`` (rows
 of host, ssh_port, name, platform, secrets_group; bad rows are reported and the rest
@@ -404,16 +407,25 @@ def _check_names(session: Session, settings: _Settings) -> None:
                 )
 
 
+RESULTS_KEY = "results"  # in discovery_config: the per-address outcomes of the run
+_RESULT_FACTS = ("serial", "model", "version")
+
+
 def job_record(job: m.DiscoveryJob) -> dict[str, Any]:
-    """A JSON-able view of a job."""
+    """A JSON-able view of a job; ``results`` has one entry per address tried: ``{address,
+    outcome: created|updated|failed, device, platform, serial, model, version}`` or
+    ``{address, outcome: failed, stage, reason}`` (``origin`` too, for CSV rows and crawls)."""
+    config = dict(job.discovery_config or {})
+    results = config.pop(RESULTS_KEY, [])
     return {
         "id": job.id,
         "discovery_type": job.discovery_type.value,
         "status": job.status.value,
-        "discovery_config": job.discovery_config,
+        "discovery_config": config,
         "devices_discovered": job.devices_discovered,
         "devices_created": job.devices_created,
         "devices_updated": job.devices_updated,
+        "results": results,
         "errors": job.errors,
         "run_timestamp": job.run_timestamp,
         "requested_by": job.requested_by.username if job.requested_by is not None else None,
@@ -984,6 +996,16 @@ class _Run:
     names: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)  # one device written at a time
     row_groups: dict[str, Credentials] = field(default_factory=dict)  # groups named by CSV rows
+    found: list[dict[str, Any]] = field(default_factory=list)  # the devices created or updated, per address
+
+    def results(self) -> list[dict[str, Any]]:
+        """Every address's outcome: the devices found, then the addresses that yielded none."""
+        failed = [
+            {"address": e["address"], "outcome": "failed", **{k: v for k, v in e.items() if k != "address"}}
+            for e in self.errors
+            if e.get("address")
+        ]
+        return [*self.found, *failed]
 
     def tell(self, address: str | None, outcome: str, detail: str = "") -> None:
         if self.progress is not None:
@@ -994,12 +1016,27 @@ class _Run:
         assert job is not None
         job.devices_discovered, job.devices_created, job.devices_updated = self.discovered, self.created, self.updated
         job.errors = list(self.errors)
+        job.discovery_config = {**(job.discovery_config or {}), RESULTS_KEY: self.results()}
         if status is not None:
             job.status = status
 
     def _store_found(self, found: Found) -> tuple[str, str]:
         with self.lock, self.store.session() as session:
             outcome, name = _record(session, found, self.touched)
+            facts = found.facts
+            entry: dict[str, Any] = {
+                "address": found.target.address,
+                "outcome": outcome,
+                "device": name,
+                "platform": found.network_driver,
+                **{
+                    key: str(facts.get(key) or found.target.known.get(key) or "")
+                    for key in ("serial", "model", "version")
+                },
+            }
+            if found.target.origin:
+                entry["origin"] = found.target.origin
+            self.found.append(entry)
             self.discovered += 1
             if outcome == "created":
                 self.created += 1
@@ -1202,6 +1239,7 @@ async def run_discovery(store: Store, job_id: int, *, progress: ProgressCallback
             raise NettuiError(f"discovery job {job_id} is {job.status.value}, not pending", hint="start a new job")
         job.status = JobStatus.RUNNING
         kind, config = job.discovery_type, dict(job.discovery_config)
+        config.pop(RESULTS_KEY, None)
     run: _Run | None = None
     try:
         settings = _settings(kind, config)

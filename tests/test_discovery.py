@@ -23,6 +23,7 @@ from nettui.discovery import (
     DiscoveryConfigError,
     detect_platform,
     discover,
+    get_job,
     parse_lldp_neighbors,
     parse_ports,
 )
@@ -209,6 +210,23 @@ def test_cidr_over_lab_ports_finds_every_device_with_its_platform_and_facts(
     assert [j["id"] for j in json.loads(listed.stdout)] == [job["id"]]
     shown = run_cli(store, "discover", "show", str(job["id"]))
     assert shown.exit_code == 0 and f"127.0.0.1:{closed}  [reach] unreachable" in shown.stdout
+    # Every address's outcome is kept with the job: the device it became, or the reason.
+    for name, facts in expected.items():
+        assert f"127.0.0.1:{lab.device(name).port}  created  {name} ({facts['platform']}, serial {facts['serial']}" in (
+            shown.stdout
+        )
+    record = json.loads(run_cli(store, "discover", "show", str(job["id"]), "--json").stdout)
+    results = {r["address"]: r for r in record["results"]}
+    assert len(results) == 5 and "results" not in record["discovery_config"]
+    for name, facts in expected.items():
+        result = results[f"127.0.0.1:{lab.device(name).port}"]
+        assert (result["outcome"], result["device"], result["platform"]) == ("created", name, facts["platform"])
+        assert result["serial"] == facts["serial"] and result["model"] == facts["model"] and result["version"]
+    assert results[f"127.0.0.1:{closed}"]["outcome"] == "failed"
+    assert results[f"127.0.0.1:{closed}"]["stage"] == "reach"
+    assert "unreachable" in results[f"127.0.0.1:{closed}"]["reason"]
+    assert record["errors"] == job["errors"]  # errors still mean errors only
+    assert PASSWORD not in json.dumps(record)
 
 
 async def test_a_cidr_over_several_loopback_addresses_finds_the_lab_where_it_listens(
@@ -259,11 +277,18 @@ async def test_a_rerun_updates_the_devices_matched_by_serial_instead_of_duplicat
         key = session.scalars(select(m.DeviceHostKey).where(m.DeviceHostKey.device_id == sw3.id)).one()
         key.public_key, key.fingerprint = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOtherKey", "SHA256:other"
         sw3.model = "edited"
+    outcomes = {r["address"]: (r["outcome"], r["device"]) for r in second["results"]}
+    assert outcomes[f"127.0.0.1:{lab.device('sw1').port}"] == ("updated", "core-1")
+    assert sorted(o for o, _ in outcomes.values()) == ["updated"] * 4
     third = await discover(store, "cidr", config)
     assert third["devices_updated"] == 3
     (error,) = third["errors"]
     assert error["address"] == f"127.0.0.1:{lab.device('sw3').port}" and error["stage"] == "store"
     assert "matches device sw3 by serial, but its SSH host key changed" in error["reason"]
+    refused = next(r for r in third["results"] if r["address"] == error["address"])
+    assert refused["outcome"] == "failed" and refused["reason"] == error["reason"]
+    # A past job read back later shows the same outcomes.
+    assert get_job(store, third["id"])["results"] == third["results"]
     assert devices_in(store)["sw3"]["model"] == "edited"
 
 

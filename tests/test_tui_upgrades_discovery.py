@@ -193,7 +193,31 @@ def seed(store: Store, tmp_path: Path) -> Store:
             [
                 m.DiscoveryJob(
                     discovery_type="cidr",
-                    discovery_config={"cidr": "127.0.0.1/32", "ports": "10022,10023,10099", "secrets_groups": ["lab"]},
+                    discovery_config={
+                        "cidr": "127.0.0.1/32",
+                        "ports": "10022,10023,10099",
+                        "secrets_groups": ["lab"],
+                        "results": [  # as the run records each address's outcome
+                            {
+                                "address": f"127.0.0.1:{port}",
+                                "outcome": "created",
+                                "device": name,
+                                "platform": "cisco_ios",
+                                "serial": f"FOC2200A00{index}",
+                                "model": "C9300-24P",
+                                "version": "17.09.04a",
+                            }
+                            for index, (port, name) in enumerate(((10022, "sw1"), (10023, "sw2")))
+                        ]
+                        + [
+                            {
+                                "address": "127.0.0.1:10099",
+                                "outcome": "failed",
+                                "reason": "connection refused",
+                                "stage": "connect",
+                            }
+                        ],
+                    },
                     status="completed",
                     devices_discovered=2,
                     devices_created=2,
@@ -375,6 +399,10 @@ async def test_jobs_with_their_counts_reasons_and_settings(seeded: Store) -> Non
         text = readable(screen_text(app))
         assert "127.0.0.1:10099 connect connection refused" in text
         assert "2 device(s) found, 2 new, 0 updated, 1 address(es) with a reason" in text
+        # The devices the job found, as it recorded them: address, name, platform, serial.
+        assert "127.0.0.1:10022 sw1 cisco_ios FOC2200A000 17.09.04a created" in text
+        assert "127.0.0.1:10023 sw2 cisco_ios FOC2200A001 17.09.04a created" in text
+        assert "in the inventory" not in text
         assert {"new", "again"} <= footer_keys(app)
 
 

@@ -253,6 +253,42 @@ def test_a_failing_post_check_rolls_back_version_and_configuration(
     assert "sw1: rolled_back" in shown.stdout and "rollback: restored" in shown.stdout and "NO" in shown.stdout
 
 
+def test_a_connected_route_lost_after_the_upgrade_is_a_reason_for_the_rollback(
+    sqlite_store: Store, make_lab: Callable[[int], LabThread], monkeypatch: pytest.MonkeyPatch, image: Path
+) -> None:
+    lab = make_lab(2)
+    store = _seed(sqlite_store, lab, monkeypatch)
+
+    def route_the_port() -> None:  # a routed port with an address, saved: 10.1.2.0/24 is connected
+        state = lab.device("sw1").state
+        for config in (state.config, state.startup):
+            assert config is not None
+            port = config.interfaces["GigabitEthernet1/0/2"]
+            port.switchport, port.ipv4 = False, "10.1.2.1/24"
+
+    _on_lab(lab, route_the_port)
+    _break_interface_on_boot(lab, "sw1", "GigabitEthernet1/0/2")
+    plan_id = upgrade.create_plan(store, device="sw1", target_version=TARGET, image=image)
+
+    execution_id, status = upgrade.start_plan(store, plan_id, requested_by="ops", reload_timeout=30, poll_interval=0.1)
+
+    assert status == "rolled_back"
+    (device,) = upgrade.plan_detail(store, plan_id).devices
+    assert device.pre is not None and device.post is not None and device.comparison is not None
+    assert "10.1.2.0/24" in device.pre["routes"] and "10.1.2.0/24" not in device.post["routes"]
+    routes = device.comparison["routes"]
+    assert routes["available"] and not routes["ok"]
+    assert routes["lost"] == ["10.1.2.0/24", "10.1.2.1/32"]
+    assert "routes gone: 10.1.2.0/24, 10.1.2.1/32" in device.comparison["problems"]
+    assert "routes gone: 10.1.2.0/24" in device.error
+    # Rolled back: the port is up again and the route is back.
+    assert device.rollback is not None and device.rollback["ok"], device.rollback
+    assert device.rollback["comparison"]["routes"]["ok"]
+    assert "10.1.2.0/24 is directly connected, GigabitEthernet1/0/2" in _show(store, "sw1", "show ip route")
+    step = _device_step(store, execution_id, "sw1")
+    assert "pre-checks: " in step["logs"] and "2 route(s)" in step["logs"]
+
+
 def test_a_batch_of_20_with_one_failure_stops_starting_devices(
     store: Store, make_lab: Callable[[int], LabThread], monkeypatch: pytest.MonkeyPatch, image: Path
 ) -> None:
@@ -495,3 +531,8 @@ def test_nxos_eos_and_junos_roll_back_a_wrong_version_then_upgrade(
     assert status == "completed", device.error
     assert line in _show(store, "sw1", "show version")
     assert device.pre is not None and device.pre["lldp_neighbors"] and device.pre["interfaces_up"]
+    # Routes are read and compared on every platform (Junos has its management network in inet.0).
+    assert device.pre["routes"] is not None and device.comparison is not None
+    assert device.comparison["routes"]["available"] and device.comparison["routes"]["ok"]
+    if platform == "juniper_junos":
+        assert "10.200.0.0/16" in device.pre["routes"]

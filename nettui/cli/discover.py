@@ -46,13 +46,28 @@ def _print_progress(event: DiscoveryProgress) -> None:
     progress(f"[{event.done}/{event.total}] {event.address}  {event.outcome}  {event.detail}".rstrip())
 
 
+def result_line(result: dict[str, Any]) -> str:
+    """One address's outcome in words: ``created sw1 (cisco_ios, serial FOC...)`` or ``[reach] unreachable``."""
+    if result.get("outcome") == "failed":
+        return f"[{result.get('stage')}] {result.get('reason')}"
+    facts = ", ".join(f"{key} {result[key]}" for key in ("serial", "model", "version") if result.get(key))
+    return f"{result.get('outcome')}  {result.get('device')} ({result.get('platform')}{', ' + facts if facts else ''})"
+
+
 def _emit_job(record: dict[str, Any]) -> None:
     errors = record.pop("errors")
+    results = record.pop("results", None) or []
     record.pop("devices", None)
     emit_record(record)
-    if errors:
+    if results:
+        click.echo("\naddresses:")
+        for result in results:
+            click.echo(f"  {result.get('address') or '-'}  {result_line(result)}")
+    shown = {r.get("address") for r in results}
+    rest = [e for e in errors if not e.get("address") or e.get("address") not in shown]
+    if rest:
         click.echo("\nerrors:")
-        for error in errors:
+        for error in rest:
             click.echo(f"  {error.get('address') or '-'}  [{error.get('stage')}] {error.get('reason')}")
 
 
@@ -189,6 +204,7 @@ def list_(app: AppContext, limit: int, as_json: bool) -> None:
         return
     for row in rows:
         row["failures"] = len(row["errors"])
+        row.pop("results", None)
     emit_table(
         rows,
         [
@@ -210,7 +226,8 @@ def list_(app: AppContext, limit: int, as_json: bool) -> None:
 @_JSON
 @pass_app
 def show(app: AppContext, job_id: int, as_json: bool) -> None:
-    """Show discovery job JOB_ID: its settings, counts and every address's reason for failing."""
+    """Show discovery job JOB_ID: its settings, counts and every address's outcome (the device
+    created or updated, or the reason it failed)."""
     from nettui.discovery import get_job
 
     record = get_job(app.store(), job_id)

@@ -24,6 +24,7 @@ __all__ = [
     "Interface",
     "JunosConfig",
     "LldpNeighbor",
+    "StaticRoute",
     "Vrf",
     "intern_blob",
     "parse_vlan_list",
@@ -62,6 +63,18 @@ class Vrf:
 
     name: str
     rd: str | None = None
+
+
+@dataclass(frozen=True)
+class StaticRoute:
+    """``ip route [vrf V] PREFIX [INTERFACE] [NEXT-HOP] [DISTANCE] [name N]``, as configured."""
+
+    prefix: str  # "10.20.0.0/16"
+    next_hop: str | None = None
+    interface: str | None = None
+    vrf: str | None = None
+    distance: int = 1
+    name: str | None = None
 
 
 _Item = TypeVar("_Item")
@@ -105,6 +118,7 @@ class DeviceConfig:
     users: dict[str, str] = field(default_factory=dict)
     snmp_location: str | None = None
     snmp_contact: str | None = None
+    static_routes: list[StaticRoute] = field(default_factory=list)
 
     def copy(self) -> DeviceConfig:
         """An independent copy (startup-config, Junos candidate).
@@ -127,6 +141,7 @@ class DeviceConfig:
             features=list(self.features),
             vty_transport=dict(self.vty_transport),
             users=dict(self.users),
+            static_routes=list(self.static_routes),
         )
 
 
@@ -329,6 +344,7 @@ class DeviceState:
                 raw["interfaces"] = {k: Interface(**v) for k, v in raw["interfaces"].items()}
                 raw["vrfs"] = {k: Vrf(**v) for k, v in raw["vrfs"].items()}
                 raw["vlans"] = {int(k): v for k, v in raw["vlans"].items()}
+                raw["static_routes"] = [StaticRoute(**r) for r in raw.get("static_routes", [])]
                 data[key] = DeviceConfig(**raw)
         if data.get("junos") is not None:
             data["junos"] = JunosConfig(**data["junos"])

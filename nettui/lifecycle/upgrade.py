@@ -1145,7 +1145,9 @@ async def _upgrade(device: _Device) -> dict[str, Any]:
         comparison = compare_checks(pre, post, target)
         device.log(
             f"post-checks: version {post['version']}, {len(post['interfaces_up'])} interface(s) up, "
-            f"{len(post['lldp_neighbors'])} LLDP neighbour(s): "
+            f"{len(post['lldp_neighbors'])} LLDP neighbour(s), "
+            + (f"{len(post['routes'])} route(s)" if post["routes"] is not None else "routes not available")
+            + ": "
             + ("passed" if comparison["passed"] else "FAILED: " + "; ".join(comparison["problems"]))
         )
         await device.update(checks=post, comparison=comparison)

@@ -322,6 +322,8 @@ Free memory: 6212340 kB
             out += self._interface_lines(iface)
             out.append("!")
         out += ["ip routing", "!"]
+        if config.static_routes:
+            out += [*(f"ip route {self.static_route_words(r)}" for r in config.static_routes), "!"]
         if config.ntp_source:
             source_vrf = config.ntp_source_vrf
             out.append(f"ntp local-interface {'vrf ' + source_vrf + ' ' if source_vrf else ''}{config.ntp_source}")
@@ -519,6 +521,36 @@ Free memory: 6212340 kB
             lines += [f"Interface {port} detected {count} LLDP neighbors:", "", *block]
         return "\n".join(lines)
 
+    def no_such_vrf(self, vrf: str) -> str:
+        """EOS's word for an unknown VRF."""
+        return f"% IP Routing table for VRF {vrf} does not exist."
+
+    def show_ip_route(self, session: CliSession, vrf: str | None) -> str:
+        """``show ip route [vrf V]`` in the EOS 4.31 format (no local /32s; next hops with their interface)."""
+        routes = [r for r in self.routes(session, vrf) if r.source != "local"]
+        lines = [f"VRF: {vrf or 'default'}", _EOS_ROUTE_CODES]
+        default = [r for r in routes if r.network.prefixlen == 0]
+        entries: list[str] = []
+        previous = None
+        for route in routes:
+            if route.network == previous:
+                entries.append(f"{'':<31}via {route.next_hop}, {route.egress}")
+                continue
+            previous = route.network
+            if route.source == "connected":
+                entries.append(f" {'C':<9}{route.network} is directly connected, {route.interface}")
+            elif route.next_hop:
+                via = f"[{route.distance}/0] via {route.next_hop}, {route.egress}"
+                entries.append(f" {'S':<9}{route.network} {via}")
+            else:
+                entries.append(f" {'S':<9}{route.network} is directly connected, {route.interface}")
+        if default:  # the default route sorts first
+            lines += ["Gateway of last resort:", entries[0], ""]
+        else:
+            lines += ["Gateway of last resort is not set", ""]
+        lines += entries
+        return "\n".join(lines) + "\n\n"
+
     def show_inventory(self, session: CliSession) -> str:
         """``show inventory``."""
         state = session.state
@@ -586,3 +618,18 @@ System has {self.interface_count + 1} ports
     def mac_colon(self, session: CliSession) -> str:
         """The system MAC with colons."""
         return colon_mac(session.state.mac)
+
+
+_EOS_ROUTE_CODES = """Codes: C - connected, S - static, K - kernel,
+       O - OSPF, IA - OSPF inter area, E1 - OSPF external type 1,
+       E2 - OSPF external type 2, N1 - OSPF NSSA external type 1,
+       N2 - OSPF NSSA external type2, B - Other BGP Routes,
+       B I - iBGP, B E - eBGP, R - RIP, I L1 - IS-IS level 1,
+       I L2 - IS-IS level 2, O3 - OSPFv3, A B - BGP Aggregate,
+       A O - OSPF Summary, NG - Nexthop Group Static Route,
+       V - VXLAN Control Service, M - Martian,
+       DH - DHCP client installed default route,
+       DP - Dynamic Policy Route, L - VRF Leaked,
+       G  - gRIBI, RC - Route Cache Route,
+       CL - CBF Leaked Route
+"""

@@ -8,15 +8,16 @@ caret under it, in the platform's own error format.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from nettui.lab.device import CliSession, LabDevice
-    from nettui.lab.state import DeviceState
+    from nettui.lab.state import DeviceState, StaticRoute
 
 __all__ = [
     "Command",
@@ -26,7 +27,10 @@ __all__ = [
     "Match",
     "Platform",
     "Response",
+    "Route",
     "apply_pipe",
+    "route_age",
+    "routing_table",
     "tokens_of",
 ]
 
@@ -159,6 +163,102 @@ def apply_pipe(text: str, pipe: str) -> str | None:
     if verb in ("no-more", "no-mor"):
         return text
     return None
+
+
+@dataclass(frozen=True)
+class Route:
+    """One entry of a simulated routing table, derived from the configuration when shown."""
+
+    network: ipaddress.IPv4Network
+    source: str  # "connected", "local" or "static"
+    interface: str | None = None  # the interface it was configured on (or, for a static, named)
+    next_hop: str | None = None
+    egress: str | None = None  # the interface packets leave by (a static's next hop resolved)
+    address: str | None = None  # connected and local: the interface's own address
+    distance: int = 0
+
+
+_NULL = ("null0", "discard")
+
+
+def routing_table(
+    addresses: Iterable[tuple[str, str]], up: Collection[str], statics: Iterable[StaticRoute]
+) -> list[Route]:
+    """The routes of one table: ``addresses`` are (interface, ``a.b.c.d/len``) of the interfaces
+    that are up (``up`` names them all), ``statics`` the configured static routes.
+
+    Each interface address gives a connected route and a local /32. A static route is installed
+    when its interface is up, or its next hop is reached through a route already installed
+    (connected, or another static: resolved recursively); of several statics for one prefix
+    only those of the lowest distance are installed, and a connected route beats them all. The
+    table is ordered by prefix, as devices print it. Computed only on a show command.
+    """
+    routes: list[Route] = []
+    taken: set[ipaddress.IPv4Network] = set()
+    for name, text in addresses:
+        iface = ipaddress.IPv4Interface(text)
+        if iface.network not in taken:
+            taken.add(iface.network)
+            routes.append(Route(iface.network, "connected", name, egress=name, address=str(iface.ip)))
+        if iface.network.prefixlen < 32:
+            host = ipaddress.IPv4Network(f"{iface.ip}/32")
+            routes.append(Route(host, "local", name, egress=name, address=str(iface.ip)))
+    pending = [r for r in statics if ipaddress.IPv4Network(r.prefix) not in taken]
+    best: dict[ipaddress.IPv4Network, int] = {}
+    for _ in range(len(pending) + 1):  # each pass installs at least one, or nothing more can be
+        installed: list[Route] = []
+        for static in list(pending):
+            egress = _resolve(static, routes, up)
+            if egress is None:
+                continue
+            pending.remove(static)
+            network = ipaddress.IPv4Network(static.prefix)
+            installed.append(
+                Route(network, "static", static.interface, static.next_hop, egress, distance=static.distance)
+            )
+        if not installed:
+            break
+        routes += installed
+    for route in routes:
+        if route.source == "static":
+            best[route.network] = min(best.get(route.network, 256), route.distance)
+    kept = [r for r in routes if r.source != "static" or r.distance == best[r.network]]
+    order = {"connected": 0, "local": 1, "static": 2}
+    return sorted(kept, key=lambda r: (int(r.network.network_address), r.network.prefixlen, order[r.source]))
+
+
+def _resolve(static: StaticRoute, routes: list[Route], up: Collection[str]) -> str | None:
+    """The egress interface of a static route, or None while it cannot be installed."""
+    if static.interface is not None:
+        if static.interface.lower() in _NULL:
+            return static.interface
+        return static.interface if static.interface in up else None
+    if static.next_hop is None:
+        return None
+    target = ipaddress.IPv4Address(static.next_hop)
+    own = ipaddress.IPv4Network(static.prefix)
+    covering = [r for r in routes if target in r.network and r.network != own and r.source != "local"]
+    if not covering:
+        return None
+    return max(covering, key=lambda r: r.network.prefixlen).egress
+
+
+def route_age(seconds: float, style: str = "cisco") -> str:
+    """How long a route has been there: ``01:02:03``, ``2d03h``, ``3w2d`` (Cisco) or
+    ``01:02:03``, ``2d 03:04:05``, ``3w2d 04:05:06`` (Junos)."""
+    total = max(int(seconds), 0)
+    weeks, rest = divmod(total, 7 * 86400)
+    days, rest = divmod(rest, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    clock = f"{hours:02d}:{minutes:02d}:{secs:02d}"
+    if style == "junos":
+        if weeks:
+            return f"{weeks}w{days}d {clock}"
+        return f"{days}d {clock}" if days else clock
+    if weeks:
+        return f"{weeks}w{days}d"
+    return f"{days}d{hours:02d}h" if days else clock
 
 
 @dataclass(frozen=True)

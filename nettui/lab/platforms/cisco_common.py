@@ -22,10 +22,20 @@ from nettui.lab.platforms.base import (
     Grammar,
     Platform,
     Response,
+    Route,
     apply_pipe,
+    routing_table,
     tokens_of,
 )
-from nettui.lab.state import DeviceConfig, DeviceState, Interface, Vrf, parse_vlan_list, render_vlan_list
+from nettui.lab.state import (
+    DeviceConfig,
+    DeviceState,
+    Interface,
+    StaticRoute,
+    Vrf,
+    parse_vlan_list,
+    render_vlan_list,
+)
 
 if TYPE_CHECKING:
     from nettui.lab.device import CliSession, LabDevice
@@ -79,6 +89,28 @@ def type7(text: str, seed: int = 2) -> str:
     return f"{seed:02d}" + "".join(f"{ord(c) ^ ord(key[(seed + i) % len(key)]):02X}" for i, c in enumerate(text))
 
 
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.IPv4Address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _route_key(route: StaticRoute) -> tuple[str, str | None, str | None, str | None]:
+    return route.prefix, route.next_hop, route.interface, route.vrf
+
+
+def _removes(given: StaticRoute, route: StaticRoute) -> bool:
+    """Whether ``no ip route`` as given removes ``route``: the prefix, and the next hop or
+    interface when named."""
+    if (given.prefix, given.vrf) != (route.prefix, route.vrf):
+        return False
+    if given.next_hop is not None and given.next_hop != route.next_hop:
+        return False
+    return given.interface is None or given.interface == route.interface
+
+
 def colon_mac(dotted: str) -> str:
     """``001c.7300.002a`` -> ``00:1c:73:00:00:2a``."""
     raw = dotted.replace(".", "")
@@ -105,6 +137,7 @@ class CiscoLikePlatform(Platform):
     has_aaa_new_model: ClassVar[bool] = False
     ntp_source_command: ClassVar[str] = "ntp source"
     ntp_keeps_default_vrf: ClassVar[bool] = False  # NX-OS prints ``use-vrf default`` when given
+    route_mask_dotted: ClassVar[bool] = False  # IOS shows ``ip route 10.0.0.0 255.0.0.0 ...``
 
     def __init__(self) -> None:
         self.exec_grammar = Grammar(self.exec_commands())
@@ -163,6 +196,10 @@ class CiscoLikePlatform(Platform):
     @abstractmethod
     def show_lldp_neighbors(self, session: CliSession, detail: bool) -> str:
         """``show lldp neighbors [detail]``."""
+
+    @abstractmethod
+    def show_ip_route(self, session: CliSession, vrf: str | None) -> str:
+        """``show ip route [vrf V]``: the table of ``vrf`` (None: the default VRF)."""
 
     @abstractmethod
     def show_inventory(self, session: CliSession) -> str:
@@ -364,6 +401,7 @@ class CiscoLikePlatform(Platform):
         "x_show_version",
         "x_show_clock",
         "x_show_hostname",
+        "x_show_ip_route",
         "x_disable",
     }
 
@@ -419,6 +457,8 @@ class CiscoLikePlatform(Platform):
             ("show startup-config", self.x_show_startup),
             ("show ip interface brief", self.x_show_ip_int_brief),
             ("show ip interface brief vrf <vrf>", self.x_show_ip_int_brief),
+            ("show ip route", self.x_show_ip_route),
+            ("show ip route vrf <vrf>", self.x_show_ip_route),
             ("show interfaces status", self.x_show_int_status),
             ("show interfaces description", self.x_show_int_description),
             ("show interfaces", self.x_show_interfaces),
@@ -494,6 +534,8 @@ class CiscoLikePlatform(Platform):
             ("no username <name> <rest...>", self.c_no_username),
             ("ip domain name <name>", self.c_domain),
             ("ip domain-name <name>", self.c_domain),
+            ("ip route <route...>", self.c_ip_route),
+            ("no ip route <route...>", self.c_no_ip_route),
             (f"{self.boot_command} <image>", self.c_boot),
             (f"no {self.boot_command}", self.c_no_boot),
             (f"no {self.boot_command} <image>", self.c_no_boot),
@@ -664,6 +706,32 @@ class CiscoLikePlatform(Platform):
     def x_show_ip_int_brief(self, s: CliSession, a: dict[str, str]) -> Response:
         s.data["vrf_filter"] = a.get("vrf")
         return Response(self.show_ip_interface_brief(s))
+
+    def x_show_ip_route(self, s: CliSession, a: dict[str, str]) -> Response:
+        vrf = a.get("vrf")
+        if vrf is not None and vrf != "default" and vrf not in self.cfg(s).vrfs:
+            return Response(self.no_such_vrf(vrf))
+        return Response(self.show_ip_route(s, None if vrf in (None, "default") else vrf))
+
+    def no_such_vrf(self, vrf: str) -> str:
+        """What ``show ip route vrf X`` says about a VRF the device does not have."""
+        return f"% IP routing table {vrf} does not exist"
+
+    def routes(self, session: CliSession, vrf: str | None) -> list[Route]:
+        """The routing table of ``vrf`` (None: the default VRF), from the configuration and the
+        link state: interfaces that are down (shut, or no link) give no routes."""
+        state, config = session.state, self.cfg(session)
+        neighbors = self.neighbor_ports(session)
+        up: set[str] = set()
+        addresses: list[tuple[str, str]] = []
+        for iface in config.interfaces.values():
+            if iface.vrf != vrf or not self.is_connected(state, iface, neighbors):
+                continue
+            up.add(iface.name)
+            routed = not iface.switchport or not iface.physical or iface.name == self.mgmt_interface
+            if iface.ipv4 and routed:
+                addresses.append((iface.name, iface.ipv4))
+        return routing_table(addresses, up, [r for r in config.static_routes if r.vrf == vrf])
 
     def x_show_int_status(self, s: CliSession, a: dict[str, str]) -> Response:
         return Response(self.show_interfaces_status(s))
@@ -1331,6 +1399,108 @@ class CiscoLikePlatform(Platform):
         config.aaa_new_model = False
         config.aaa_lines = []  # the method lists go with AAA
         return Response()
+
+    def parse_static_route(
+        self, s: CliSession, line: str, words: list[str], offset: int, vrf: str | None, removing: bool
+    ) -> StaticRoute | Response:
+        """``[vrf V] PREFIX [MASK] [INTERFACE] [NEXT-HOP] [DISTANCE] [name N] [tag T] [permanent]``;
+        ``words`` start at word ``offset`` of ``line`` (for the caret). Removing needs the prefix only."""
+        config = self.cfg(s)
+        index = 0
+        if words[:1] == ["vrf"] and vrf is None:
+            if len(words) < 2:
+                return self.invalid(s, line, offset + 1, True)
+            vrf = words[1]
+            if vrf not in config.vrfs:
+                return Response(f"% VRF {vrf} not configured.")
+            index = 2
+        if index >= len(words):
+            return self.invalid(s, line, offset + index, True)
+        try:
+            if "/" in words[index]:
+                if self.dotted_ip_only:
+                    return self.invalid(s, line, offset + index, False)
+                text = words[index]
+                index += 1
+            else:
+                if self.slash_ip_only or index + 1 >= len(words):
+                    return self.invalid(s, line, offset + index + (0 if self.slash_ip_only else 1), True)
+                text = f"{words[index]}/{words[index + 1]}"
+                index += 2
+            network = ipaddress.IPv4Network(text, strict=False)
+        except ValueError:
+            return self.invalid(s, line, offset + index - 1, False)
+        if network.network_address != ipaddress.IPv4Interface(text).ip:
+            return Response("% Inconsistent address and mask")
+        interface: str | None = None
+        next_hop: str | None = None
+        distance, name = 1, None
+        if index < len(words) and not _is_address(words[index]):
+            if words[index].lower() in ("null0", "null"):
+                interface = "Null0"
+                index += 1 if words[index].lower() == "null0" else 2
+            else:
+                found = self.canonical_interface(words[index])
+                if found is not None and found[0] in config.interfaces:
+                    interface = found[0]
+                    index += 1
+        if index < len(words) and _is_address(words[index]):
+            next_hop = words[index]
+            index += 1
+        if next_hop is None and interface is None and not removing:
+            return self.invalid(s, line, offset + index, index >= len(words))
+        while index < len(words):
+            word = words[index]
+            if word.isdigit() and 1 <= int(word) <= 255:
+                distance = int(word)
+                index += 1
+            elif word.lower() in ("name", "tag") and index + 1 < len(words):
+                if word.lower() == "name":
+                    name = words[index + 1]
+                index += 2
+            elif word.lower() == "permanent":
+                index += 1
+            else:
+                return self.invalid(s, line, offset + index, False)
+        return StaticRoute(str(network), next_hop, interface, vrf, distance, name)
+
+    def c_ip_route(self, s: CliSession, a: dict[str, str], vrf: str | None = None) -> Response:
+        line = s.data.get("line") or f"ip route {a['route']}"
+        parsed = self.parse_static_route(s, line, a["route"].split(), 2, vrf, removing=False)
+        if isinstance(parsed, Response):
+            return parsed
+        config = self.cfg(s)
+        # The same prefix and next hop again replaces the route (a new distance or name).
+        config.static_routes = [
+            r for r in config.static_routes if (r.prefix, r.next_hop, r.interface, r.vrf) != _route_key(parsed)
+        ]
+        config.static_routes.append(parsed)
+        return Response()
+
+    def c_no_ip_route(self, s: CliSession, a: dict[str, str], vrf: str | None = None) -> Response:
+        line = s.data.get("line") or f"no ip route {a['route']}"
+        parsed = self.parse_static_route(s, line, a["route"].split(), 3, vrf, removing=True)
+        if isinstance(parsed, Response):
+            return parsed
+        config = self.cfg(s)
+        config.static_routes = [r for r in config.static_routes if not _removes(parsed, r)]
+        return Response()
+
+    def static_route_words(self, route: StaticRoute, with_vrf: bool = True) -> str:
+        """The words after ``ip route`` in the running configuration."""
+        network = ipaddress.IPv4Network(route.prefix)
+        prefix = f"{network.network_address} {network.netmask}" if self.route_mask_dotted else str(network)
+        words = [f"vrf {route.vrf}"] if route.vrf and with_vrf else []
+        words.append(prefix)
+        if route.interface:
+            words.append(route.interface)
+        if route.next_hop:
+            words.append(route.next_hop)
+        if route.distance != 1:
+            words.append(str(route.distance))
+        if route.name:
+            words.append(f"name {route.name}")
+        return " ".join(words)
 
     def c_domain(self, s: CliSession, a: dict[str, str]) -> Response:
         self.cfg(s).domain_name = a["name"]

@@ -8,10 +8,11 @@ The show output follows real devices closely enough for ntc-templates to parse i
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import time
 from typing import TYPE_CHECKING, ClassVar
 
-from nettui.lab.platforms.base import FileProblem, FileSystem, Response
+from nettui.lab.platforms.base import FileProblem, FileSystem, Response, Route
 from nettui.lab.platforms.cisco_common import CiscoLikePlatform, Handler, colon_mac
 from nettui.lab.state import DeviceConfig, DeviceState, Interface
 
@@ -56,6 +57,7 @@ class CiscoIos(CiscoLikePlatform):
     serial_prefix = "FOC"
     mac_oui = "001e.14"
     has_aaa_new_model = True
+    route_mask_dotted = True
     # A Catalyst 9300's flash: (bootflash: is another name for it); the software takes what
     # is not listed, so that a factory-fresh switch shows the free space a real one does.
     file_systems = (
@@ -349,6 +351,7 @@ Configuration register is 0x102
             out += self._interface_lines(iface)
             out.append("!")
         out += ["ip forward-protocol nd", "no ip http server", "no ip http secure-server"]
+        out += [f"ip route {self.static_route_words(r)}" for r in config.static_routes]
         if config.ssh_version is not None:
             out.append(f"ip ssh version {config.ssh_version}")
         out.append("!")
@@ -554,6 +557,55 @@ Configuration register is 0x102
         lines += ["", f"Total entries displayed: {len(neighbors)}"]
         return "\n".join(lines)
 
+    def show_ip_route(self, session: CliSession, vrf: str | None) -> str:
+        """``show ip route [vrf V]`` in the IOS-XE format: routes under their classful network's
+        ``is (variably) subnetted`` line, as the real device groups them."""
+        routes = self.routes(session, vrf)
+        lines = [f"\nRouting Table: {vrf}"] if vrf else []
+        lines.append(_IOS_ROUTE_CODES)
+        default = [r for r in routes if r.network.prefixlen == 0 and r.next_hop]
+        if default:
+            lines.append(f"Gateway of last resort is {default[0].next_hop} to network 0.0.0.0\n")
+        else:
+            lines.append("Gateway of last resort is not set\n")
+        groups: list[tuple[ipaddress.IPv4Network | None, list[Route]]] = []
+        for route in routes:
+            major = _classful(route.network)
+            if groups and groups[-1][0] == major and major is not None:
+                groups[-1][1].append(route)
+            else:
+                groups.append((major, [route]))
+        for major, members in groups:
+            header = major is not None and not (len(members) == 1 and members[0].network == major)
+            if header and major is not None:
+                masks = sorted({r.network.prefixlen for r in members})
+                count = len({r.network for r in members})
+                if len(masks) == 1:
+                    text = f"{major.network_address}/{masks[0]} is subnetted, {count} subnets"
+                else:
+                    text = f"{major} is variably subnetted, {count} subnets, {len(masks)} masks"
+                lines.append(f"      {text}")
+            width = 9 if header else 6
+            previous: ipaddress.IPv4Network | None = None
+            for route in members:
+                lines.append(self._route_line(route, width, continued=route.network == previous))
+                previous = route.network
+        return "\n".join(lines) + "\n"
+
+    @staticmethod
+    def _route_line(route: Route, width: int, continued: bool) -> str:
+        if route.source in ("connected", "local"):
+            code = "C" if route.source == "connected" else "L"
+            return f"{code:<{width}}{route.network} is directly connected, {route.interface}"
+        via = f"[{route.distance}/0] via {route.next_hop}" if route.next_hop else ""
+        if continued:
+            lead = " " * (width + len(str(route.network)) + 1)
+            return f"{lead}{via}" + (f", {route.interface}" if route.interface else "")
+        code = "S*" if route.network.prefixlen == 0 else "S"
+        if not via:
+            return f"{code:<{width}}{route.network} is directly connected, {route.interface}"
+        return f"{code:<{width}}{route.network} {via}" + (f", {route.interface}" if route.interface else "")
+
     def show_inventory(self, session: CliSession) -> str:
         """``show inventory``."""
         state = session.state
@@ -624,3 +676,27 @@ Configuration register is 0x102
 
         s.data["confirm"] = confirm
         return Response("Destination filename [startup-config]? ", prompt=False)
+
+
+_IOS_ROUTE_CODES = """Codes: L - local, C - connected, S - static, R - RIP, M - mobile, B - BGP
+       D - EIGRP, EX - EIGRP external, O - OSPF, IA - OSPF inter area
+       N1 - OSPF NSSA external type 1, N2 - OSPF NSSA external type 2
+       E1 - OSPF external type 1, E2 - OSPF external type 2, m - OMP
+       n - NAT, Ni - NAT inside, No - NAT outside, Nd - NAT DIA
+       i - IS-IS, su - IS-IS summary, L1 - IS-IS level-1, L2 - IS-IS level-2
+       ia - IS-IS inter area, * - candidate default, U - per-user static route
+       H - NHRP, G - NHRP registered, g - NHRP registration summary
+       o - ODR, P - periodic downloaded static route, l - LISP
+       a - application route
+       + - replicated route, % - next hop override, p - overrides from PfR
+       & - replicated local route overrides by connected
+"""
+
+
+def _classful(network: ipaddress.IPv4Network) -> ipaddress.IPv4Network | None:
+    """The classful network a route is listed under (None: a supernet or class D/E)."""
+    first = int(network.network_address) >> 24
+    length = 8 if first < 128 else 16 if first < 192 else 24 if first < 224 else 0
+    if not length or network.prefixlen < length:
+        return None
+    return ipaddress.IPv4Network(f"{network.network_address}/{length}", strict=False)

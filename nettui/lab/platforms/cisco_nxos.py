@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, ClassVar
 
-from nettui.lab.platforms.base import FileProblem, FileSystem, Response
+from nettui.lab.platforms.base import FileProblem, FileSystem, Response, route_age
 from nettui.lab.platforms.cisco_common import CiscoLikePlatform, Handler
-from nettui.lab.state import DeviceConfig, DeviceState, Interface
+from nettui.lab.state import DeviceConfig, DeviceState, Interface, StaticRoute
 
 if TYPE_CHECKING:
     from nettui.lab.device import CliSession
@@ -129,6 +129,63 @@ class CiscoNxos(CiscoLikePlatform):
             ("feature <name>", self.c_feature),
             ("no feature <name>", self.c_no_feature),
         ]
+
+    def vrf_commands(self) -> list[tuple[str, Handler]]:
+        """NX-OS configures a VRF's static routes inside ``vrf context``."""
+        return [
+            ("ip route <route...>", self.v_ip_route),
+            ("no ip route <route...>", self.v_no_ip_route),
+            *super().vrf_commands(),
+        ]
+
+    def v_ip_route(self, s: CliSession, a: dict[str, str]) -> Response:
+        return self.c_ip_route(s, a, vrf=s.context)
+
+    def v_no_ip_route(self, s: CliSession, a: dict[str, str]) -> Response:
+        return self.c_no_ip_route(s, a, vrf=s.context)
+
+    def static_route_words(self, route: StaticRoute, with_vrf: bool = False) -> str:
+        """NX-OS lists a VRF's routes under ``vrf context``, without the VRF."""
+        return super().static_route_words(route, with_vrf=False)
+
+    def no_such_vrf(self, vrf: str) -> str:
+        """NX-OS's word for an unknown VRF."""
+        return f'% VRF "{vrf}" not found'
+
+    def show_ip_route(self, session: CliSession, vrf: str | None) -> str:
+        """``show ip route [vrf V]`` in the NX-OS format (a prefix line, then its ``*via`` lines)."""
+        age = route_age(time.time() - session.state.booted_at)
+        lines = [
+            f'IP Route Table for VRF "{vrf or "default"}"',
+            "'*' denotes best ucast next-hop",
+            "'**' denotes best mcast next-hop",
+            "'[x/y]' denotes [preference/metric]",
+            "'%<string>' in via output denotes VRF <string>",
+            "",
+        ]
+        routes = self.routes(session, vrf)
+        if not routes:
+            lines.append("Route not found")
+        previous = None
+        for route in routes:
+            if route.network != previous:
+                count = sum(1 for r in routes if r.network == route.network)
+                attached = ", attached" if route.source in ("connected", "local") else ""
+                lines.append(f"{route.network}, ubest/mbest: {count}/0{attached}")
+                previous = route.network
+            if route.source in ("connected", "local"):
+                kind = "direct" if route.source == "connected" else "local"
+                name = self.short_name(route.interface or "")
+                lines.append(f"    *via {route.address}, {name}, [0/0], {age}, {kind}")
+            elif route.next_hop and route.interface:
+                name = self.short_name(route.interface)
+                lines.append(f"    *via {route.next_hop}, {name}, [{route.distance}/0], {age}, static")
+            elif route.next_hop:
+                lines.append(f"    *via {route.next_hop}, [{route.distance}/0], {age}, static")
+            else:
+                name = self.short_name(route.interface or "")
+                lines.append(f"    *via {name}, [{route.distance}/0], {age}, static")
+        return "\n".join(lines) + "\n"
 
     def c_feature(self, s: CliSession, a: dict[str, str]) -> Response:
         name = a["name"].lower()
@@ -293,6 +350,7 @@ Active Package(s):
             if community in config.snmp_acls:
                 out.append(f"snmp-server community {community} use-ipv4acl {config.snmp_acls[community]}")
         out += self._ntp_lines(config)
+        out += [f"ip route {self.static_route_words(r)}" for r in config.static_routes if r.vrf is None]
         out.append("")
         vids = sorted(config.vlans)
         out.append("vlan " + ",".join(str(v) for v in vids))
@@ -304,6 +362,7 @@ Active Package(s):
             out.append(f"vrf context {vrf.name}")
             if vrf.rd:
                 out.append(f"  rd {vrf.rd}")
+            out += [f"  ip route {self.static_route_words(r)}" for r in config.static_routes if r.vrf == vrf.name]
         for iface in config.interfaces.values():
             out += ["", f"interface {iface.name}"]
             out += self._interface_lines(iface)

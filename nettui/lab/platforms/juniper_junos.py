@@ -14,10 +14,20 @@ import re
 import time
 from typing import TYPE_CHECKING, ClassVar
 
-from nettui.lab.platforms.base import FileProblem, FileSystem, Platform, Response, apply_pipe, tokens_of
+from nettui.lab.platforms.base import (
+    FileProblem,
+    FileSystem,
+    Platform,
+    Response,
+    Route,
+    apply_pipe,
+    route_age,
+    routing_table,
+    tokens_of,
+)
 from nettui.lab.platforms.cisco_common import colon_mac, serial_for, system_mac
 from nettui.lab.platforms.shell import enter_shell, run_shell_line
-from nettui.lab.state import DeviceState, JunosConfig
+from nettui.lab.state import DeviceState, JunosConfig, StaticRoute
 
 if TYPE_CHECKING:
     from nettui.lab.device import CliSession, LabDevice
@@ -302,6 +312,8 @@ class JuniperJunos(Platform):
             text = self.show_vlans(session)
         elif what == "lldp neighbors":
             text = self.lldp_neighbors(session)
+        elif what in ("route", "route table inet.0"):
+            text = self.show_route(session)
         elif what == "chassis hardware":
             text = self.chassis_hardware(session)
         elif what == "system storage":
@@ -630,6 +642,76 @@ class JuniperJunos(Platform):
             for interface in members.get(name, []):
                 lines.append(f"{'':<59}{interface}*")
         return "\n".join(lines)
+
+    def routes(self, session: CliSession) -> list[Route]:
+        """inet.0: the addresses of the interfaces that are up (``disable`` or no link: none) and
+        ``routing-options static route P next-hop|discard`` (preference 5 unless set)."""
+        config = self.active(session)
+        up: set[str] = set()
+        addresses: list[tuple[str, str]] = []
+        for name, info in self._interfaces(config).items():
+            if not self._up(session, name, info):
+                continue
+            for unit in info.get("units") or set():  # type: ignore[attr-defined]
+                up.add(f"{name}.{unit}")
+            for unit, address in info.get("inet") or []:  # type: ignore[attr-defined]
+                addresses.append((f"{name}.{unit}", address))
+        hops: dict[str, list[str]] = {}
+        preference: dict[str, int] = {}
+        for statement in config.lines:
+            words = _words(statement)
+            if words[1:4] != ["routing-options", "static", "route"] or len(words) < 6:
+                continue
+            prefix, rest = words[4], words[5:]
+            if rest[0] == "next-hop" and len(rest) > 1:
+                hops.setdefault(prefix, []).append(rest[1])
+            elif rest[0] == "discard":
+                hops.setdefault(prefix, []).append("discard")
+            elif rest[0] == "preference" and len(rest) > 1 and rest[1].isdigit():
+                preference[prefix] = int(rest[1])
+        statics: list[StaticRoute] = []
+        for prefix, targets in hops.items():
+            for target in targets:
+                is_address = re.fullmatch(r"\d+\.\d+\.\d+\.\d+", target) is not None
+                statics.append(
+                    StaticRoute(
+                        prefix,
+                        next_hop=target if is_address else None,
+                        interface=None if is_address else target,
+                        distance=preference.get(prefix, 5),
+                    )
+                )
+        return routing_table(addresses, up, statics)
+
+    def show_route(self, session: CliSession) -> str:
+        """``show route``: inet.0 in the Junos format (``*[Direct/0]``, ``>  to X via ge-0/0/0.0``)."""
+        routes = self.routes(session)
+        age = route_age(time.time() - session.state.booted_at, "junos")
+        destinations = len({r.network for r in routes})
+        lines = [
+            "",
+            f"inet.0: {destinations} destinations, {len(routes)} routes ({len(routes)} active, 0 holddown, 0 hidden)",
+            "+ = Active Route, - = Last Active, * = Both",
+            "",
+        ]
+        previous = None
+        for route in routes:
+            kind = {"connected": "Direct", "local": "Local", "static": "Static"}[route.source]
+            head = f"{route.network!s:<18} " if route.network != previous else " " * 19
+            if route.network != previous:
+                lines.append(f"{head}*[{kind}/{route.distance}] {age}")
+            previous = route.network
+            if route.source == "local":
+                lines.append(f"{'':<23}Local via {route.interface}")
+            elif route.source == "connected":
+                lines.append(f"{'':<20}>  via {route.interface}")
+            elif route.interface == "discard":
+                lines.append(f"{'':<23}Discard")
+            elif route.next_hop:
+                lines.append(f"{'':<20}>  to {route.next_hop} via {route.egress}")
+            else:
+                lines.append(f"{'':<20}>  via {route.interface}")
+        return "\n".join(lines) + "\n"
 
     def lldp_neighbors(self, session: CliSession) -> str:
         """``show lldp neighbors``."""

@@ -101,6 +101,7 @@ class JobRow:
     errors: tuple[dict[str, Any], ...]
     requested_by: str
     started: datetime | None
+    results: tuple[dict[str, Any], ...] = ()  # every address's outcome, as the run recorded it
 
     @property
     def where(self) -> str:
@@ -123,6 +124,7 @@ class JobRow:
             errors=tuple(record.get("errors") or ()),
             requested_by=str(record.get("requested_by") or ""),
             started=record.get("run_timestamp"),
+            results=tuple(record.get("results") or ()),
         )
 
 
@@ -457,8 +459,8 @@ class DiscoveryScreen(PolledScreen):
 
 
 def job_detail(app: Any, job: JobRow, live: LiveRun | None) -> RenderableType:
-    """A job's settings, counts, the devices it found (when this window ran it) and every
-    address's reason for yielding no device."""
+    """A job's settings, counts, the devices it found (live while this window runs it, else as
+    the job recorded them) and every address's reason for yielding no device."""
     parts: list[RenderableType] = []
     head = Text.assemble(
         ("Probed: ", "bold"),
@@ -492,6 +494,27 @@ def job_detail(app: Any, job: JobRow, live: LiveRun | None) -> RenderableType:
             parts.append(Text(f"Devices ({len(found)})", style="bold underline"))
             parts.append(table)
             parts.append(Text(""))
+    elif any(r.get("outcome") in ("created", "updated") for r in job.results):
+        recorded = [r for r in job.results if r.get("outcome") in ("created", "updated")]
+        table = Table(box=None, show_header=True, header_style="bold", padding=(0, 1), expand=False)
+        for column in ("ADDRESS", "DEVICE", "PLATFORM", "SERIAL", "VERSION", "RESULT"):
+            table.add_column(column, no_wrap=True)
+        for result in recorded[:ERRORS_SHOWN]:
+            outcome = str(result.get("outcome"))
+            table.add_row(
+                str(result.get("address") or "—"),
+                str(result.get("device") or ""),
+                str(result.get("platform") or ""),
+                str(result.get("serial") or ""),
+                str(result.get("version") or ""),
+                Text(outcome, style="green" if outcome == "created" else "cyan"),
+            )
+        parts.append(Text(f"Devices ({len(recorded)})", style="bold underline"))
+        parts.append(table)
+        if len(recorded) > ERRORS_SHOWN:
+            more = len(recorded) - ERRORS_SHOWN
+            parts.append(Text(f"… and {more} more: nettui discover show {job.id} --json", style="dim"))
+        parts.append(Text(""))
     elif job.discovered:
         parts.append(
             Text(
