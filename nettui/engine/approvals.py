@@ -1,4 +1,10 @@
-"""Approvals: an approver who is not the requester approves or rejects, with a comment."""
+"""Approvals: an approver who is not the requester approves or rejects, with a comment.
+
+An execution that ends while it waits (rejected, timed out, cancelled) has no runner to undo
+what its steps before the approval registered as undoable (e.g. a Nautobot change made before
+the device push): it is undone here, once the decision is committed, and each outcome recorded
+on the registering step ("... reverted (the approval was rejected by boss)" or "... NOT
+reverted (...): why"), as the runner records it (nettui.engine.undo)."""
 
 from __future__ import annotations
 
@@ -12,8 +18,10 @@ from catalog.errors import NotFoundError
 from catalog.models.choices import ExecutionStatus, StepStatus, UserRole
 from catalog.store import Store
 from nettui.engine.runner import ExecutionError, record_event
+from nettui.engine.undo import undo_pending_now
 
 APPROVER_ROLES = (UserRole.APPROVER, UserRole.ADMIN)
+CANCEL_WHY = "the execution was cancelled"  # as the runner says it
 
 
 def awaiting_approval(session: Any) -> list[m.Execution]:
@@ -34,8 +42,9 @@ def awaiting_approval(session: Any) -> list[m.Execution]:
 
 def decide(store: Store, execution_id: int, approver: str, *, approve: bool, comment: str) -> ExecutionStatus:
     """Approve (the execution becomes pending, to run or resume) or reject (cancelled, with
-    the reason). Refused: a requester deciding on their own request, a non-approver, no
-    comment, or an execution that is not awaiting approval."""
+    the reason; what earlier steps registered as undoable is undone). Refused: a requester
+    deciding on their own request, a non-approver, no comment, or an execution that is not
+    awaiting approval."""
     if not comment.strip():
         raise ExecutionError("a decision needs a comment", hint='--comment "why"')
     with store.session() as session:
@@ -89,12 +98,15 @@ def decide(store: Store, execution_id: int, approver: str, *, approve: bool, com
             context["rejected"] = True
         execution.context = context
         record_event(session, execution_id, "approved" if approve else "rejected", comment, user.id)
-        return new_status
+    if not approve:  # what steps before the approval changed (e.g. in Nautobot) is undone now
+        undo_pending_now(store, execution_id, f"the approval was rejected by {approver}")
+    return new_status
 
 
 def cancel(store: Store, execution_id: int, actor: str, *, reason: str = "") -> ExecutionStatus:
-    """Cancel an execution: at once if it has not started (or waits for approval), otherwise
-    at its next safe point (before the next step, or within a second of a wait)."""
+    """Cancel an execution: at once if it has not started (or waits for approval: what earlier
+    steps registered as undoable is undone then), otherwise at its next safe point (before the
+    next step, or within a second of a wait), where the runner undoes it."""
     with store.session() as session:
         execution = session.get(m.Execution, execution_id)
         if execution is None:
@@ -110,13 +122,18 @@ def cancel(store: Store, execution_id: int, actor: str, *, reason: str = "") -> 
             .where(m.Execution.id == execution_id, m.Execution.status.in_(waiting))
             .values(status=ExecutionStatus.CANCELLED, completed_at=m.utcnow())
         )
-        if result.rowcount == 1:
+        cancelled = result.rowcount == 1
+        if cancelled:
             record_event(session, execution_id, "cancelled", reason, user.id)
-            return ExecutionStatus.CANCELLED
-        if execution.status != ExecutionStatus.RUNNING:
+        elif execution.status != ExecutionStatus.RUNNING:
             raise ExecutionError(f"execution {execution_id} is {execution.status.value}: nothing to cancel")
-        record_event(session, execution_id, "cancel_requested", reason, user.id)
-        return ExecutionStatus.RUNNING
+        else:
+            record_event(session, execution_id, "cancel_requested", reason, user.id)
+            return ExecutionStatus.RUNNING
+    # A running execution undoes at its safe point; one that waited (for approval, or to resume
+    # after it) has no runner: what its earlier steps registered as undoable is undone now.
+    undo_pending_now(store, execution_id, CANCEL_WHY)
+    return ExecutionStatus.CANCELLED
 
 
 def expire_approvals(store: Store) -> list[int]:
@@ -145,4 +162,6 @@ def expire_approvals(store: Store) -> list[int]:
             )
             record_event(session, execution.id, "rejected", "approval timed out")
             expired.append(execution.id)
+    for execution_id in expired:
+        undo_pending_now(store, execution_id, "the approval timed out")
     return expired

@@ -448,14 +448,9 @@ class Runner:
             requester = execution.requested_by.username
             if self.driver is None:  # chosen by whoever submitted it (`nettui run --driver`)
                 self.driver = execution.context.get("driver")
-        meta = {"execution": self.execution_id, "requested_by": requester, "dry_run": dry_run}
+        meta = execution_meta(self.execution_id, requester, dry_run)
         devices = [
-            _Device(
-                d.id,
-                d.name,
-                d,
-                {**contexts[d.id], "inputs": inputs, "facts": {}, "meta": meta, **saved.get(d.name, {})},
-            )
+            _Device(d.id, d.name, d, device_context(contexts[d.id], inputs, meta, saved.get(d.name, {})))
             for d in execution.target_devices
         ]
         shared: dict[str, Any] = {"inputs": inputs, "meta": meta}
@@ -877,43 +872,10 @@ class Runner:
         return outputs
 
     async def _undo(self, devices: list[_Device], why: str) -> None:
-        """Run the pending undo records of ``devices`` (newest first) and record each outcome
-        plainly: "<label> reverted", or "<label> NOT reverted: <reason>". An undo hook returns
-        {``undone``: bool, ``detail``: text}; raising means not undone either."""
-        from drivers.hooks import run_hook
-
+        """Run the pending undo records of ``devices`` (newest first), recording each outcome
+        (:func:`run_undo`)."""
         for device in devices:
-            pending = [r for r in device.context.get("_undo", []) if r.get("status") == "pending"]
-            for record in reversed(pending):
-                undone, detail = False, ""
-                try:
-                    answer = await run_hook(record["hook"], device.context, **record["kwargs"])
-                    undone = bool(answer.get("undone")) if isinstance(answer, dict) else bool(answer)
-                    detail = str(answer.get("detail", "")) if isinstance(answer, dict) else ""
-                except NettuiError as exc:
-                    detail = exc.what
-                label = record["label"]
-                text = f"{label} reverted ({why})" if undone else f"{label} NOT reverted ({why}): {detail}"
-                if undone and detail:
-                    text += f": {detail}"
-                record.update(status="reverted" if undone else "not reverted", detail=text)
-                self.on_event(f"{device.name}: {text}")
-                await asyncio.to_thread(self._write, self._undo_recorder(device, record, text, undone))
-
-    def _undo_recorder(self, device: _Device, record: dict[str, Any], text: str, undone: bool) -> Callable[[Any], None]:
-        """Where an undo's outcome shows: the registering step's error column, logs and outputs
-        (``undo``), and the execution's audit trail."""
-        row_id = int(record["row"])
-
-        def write(session: Any) -> None:
-            row = session.get(m.ExecutionStep, row_id)
-            if row is not None:
-                row.outputs = {**(row.outputs or {}), "undo": {"status": record["status"], "detail": text}}
-                row.logs = (row.logs or "") + text + "\n"
-                row.error_message = text
-            record_event(session, self.execution_id, "undone" if undone else "undo_failed", f"{device.name}: {text}")
-
-        return write
+            await run_undo(self.store, self.execution_id, device.name, device.context, why, self.on_event)
 
     async def _checks(
         self, phase: str, checks: list[Any], provider: Any, context: dict[str, Any], logs: list[str]
@@ -1146,22 +1108,96 @@ class Runner:
         self._write(finish)
 
 
-def _remember_undo(device: _Device, step: m.WorkflowStep, row_id: int, outputs: dict[str, Any]) -> None:
-    """A hook's result may carry ``undo``: {``hook`` (a registered hook), ``kwargs`` (JSON),
-    ``label`` (what it undoes, e.g. "Nautobot change")}. It is kept in the device's context
-    (``_undo``, so it survives an approval pause) until the device's work stops early."""
+def execution_meta(execution_id: int, requested_by: str, dry_run: bool) -> dict[str, Any]:
+    """``meta`` in a device's render context."""
+    return {"execution": execution_id, "requested_by": requested_by, "dry_run": dry_run}
+
+
+def device_context(
+    inventory: dict[str, Any], inputs: dict[str, Any], meta: dict[str, Any], saved: dict[str, Any]
+) -> dict[str, Any]:
+    """A device's render context: its inventory (catalog.context.inventory_contexts), the
+    execution's inputs and meta, and what earlier steps saved for it (``saved``)."""
+    return {**inventory, "inputs": inputs, "facts": {}, "meta": meta, **saved}
+
+
+def undo_record(step_name: str, row_id: int, outputs: dict[str, Any]) -> dict[str, Any] | None:
+    """The pending undo record a step's outputs register, if any: a hook's result may carry
+    ``undo``: {``hook`` (a registered hook), ``kwargs`` (JSON), ``label`` (what it undoes, e.g.
+    "Nautobot change")}."""
     result = outputs.get("result")
     undo = result.get("undo") if isinstance(result, dict) else None
-    if isinstance(undo, dict) and isinstance(undo.get("hook"), str):
-        record = {
-            "step": step.name,
-            "row": row_id,
-            "hook": undo["hook"],
-            "kwargs": dict(undo.get("kwargs") or {}),
-            "label": str(undo.get("label") or f"the change of step '{step.name}'"),
-            "status": "pending",
-        }
+    if not isinstance(undo, dict) or not isinstance(undo.get("hook"), str):
+        return None
+    return {
+        "step": step_name,
+        "row": row_id,
+        "hook": undo["hook"],
+        "kwargs": dict(undo.get("kwargs") or {}),
+        "label": str(undo.get("label") or f"the change of step '{step_name}'"),
+        "status": "pending",
+    }
+
+
+def _remember_undo(device: _Device, step: m.WorkflowStep, row_id: int, outputs: dict[str, Any]) -> None:
+    """A step's undo record is kept in the device's context (``_undo``, so it survives an
+    approval pause) until the device's work stops early."""
+    record = undo_record(step.name, row_id, outputs)
+    if record is not None:
         device.context.setdefault("_undo", []).append(record)
+
+
+async def run_undo(
+    store: Store,
+    execution_id: int,
+    device_name: str,
+    context: dict[str, Any],
+    why: str,
+    on_event: Callable[[str], None] | None = None,
+) -> None:
+    """Run the pending undo records in ``context["_undo"]`` (newest first) and record each
+    outcome plainly: "<label> reverted", or "<label> NOT reverted: <reason>". An undo hook
+    returns {``undone``: bool, ``detail``: text}; raising means not undone either. Used by the
+    runner, and for executions that ended without it (nettui.engine.undo)."""
+    from drivers.hooks import run_hook
+
+    say = on_event or (lambda _text: None)
+    token = CURRENT_STORE.set(store)  # the undo hook reads the execution's store
+    try:
+        pending = [r for r in context.get("_undo", []) if r.get("status") == "pending"]
+        for record in reversed(pending):
+            undone, detail = False, ""
+            try:
+                answer = await run_hook(record["hook"], context, **record["kwargs"])
+                undone = bool(answer.get("undone")) if isinstance(answer, dict) else bool(answer)
+                detail = str(answer.get("detail", "")) if isinstance(answer, dict) else ""
+            except NettuiError as exc:
+                detail = exc.what
+            text = await asyncio.to_thread(record_undo, store, execution_id, device_name, record, why, undone, detail)
+            say(f"{device_name}: {text}")
+    finally:
+        CURRENT_STORE.reset(token)
+
+
+def record_undo(
+    store: Store, execution_id: int, device_name: str, record: dict[str, Any], why: str, undone: bool, detail: str
+) -> str:
+    """Record an undo's outcome plainly, "<label> reverted (why)[: detail]" or "<label> NOT
+    reverted (why): detail", where it shows: the record (status, detail), the registering step's
+    error column, logs and outputs (``undo``), and the execution's audit trail. Its text."""
+    label = record["label"]
+    text = f"{label} reverted ({why})" if undone else f"{label} NOT reverted ({why}): {detail}"
+    if undone and detail:
+        text += f": {detail}"
+    record.update(status="reverted" if undone else "not reverted", detail=text)
+    with store.session() as session:
+        row = session.get(m.ExecutionStep, int(record["row"]))
+        if row is not None:
+            row.outputs = {**(row.outputs or {}), "undo": {"status": record["status"], "detail": text}}
+            row.logs = (row.logs or "") + text + "\n"
+            row.error_message = text
+        record_event(session, execution_id, "undone" if undone else "undo_failed", f"{device_name}: {text}")
+    return text
 
 
 def _failed_devices(step: m.WorkflowStep, devices: list[_Device], results: list[_StepResult]) -> list[_Device]:

@@ -3,7 +3,8 @@
 A killed engine leaves executions "running" with its ``host:pid`` as owner. On start, an
 engine marks every such execution whose owner is gone (a dead pid on this host, or no
 heartbeat for a while from another host) as failed with the reason, fails its unfinished
-steps, and frees its device locks. Completed steps stay as they were written.
+steps, and frees its device locks. Completed steps stay as they were written; the undo records
+they registered and that the dead runner had not run yet are run then (nettui.engine.undo).
 """
 
 from __future__ import annotations
@@ -21,8 +22,10 @@ from catalog.models.choices import ExecutionStatus, StepStatus
 from catalog.store import Store
 from nettui.engine.approvals import expire_approvals
 from nettui.engine.runner import RUNNABLE, record_event, run_execution
+from nettui.engine.undo import undo_pending_now
 
 INTERRUPTED = "interrupted: engine stopped"
+UNDO_WHY = "the engine running the execution stopped"
 STALE_AFTER_S = 60.0
 
 
@@ -53,8 +56,15 @@ def recover_interrupted(store: Store, *, stale_after: float = STALE_AFTER_S) -> 
         for execution in session.scalars(select(m.Execution).where(m.Execution.status == ExecutionStatus.RUNNING)):
             if not owner_gone(execution.owner, execution.heartbeat_at, now, stale_after):
                 continue
-            execution.status = ExecutionStatus.FAILED
-            execution.completed_at = now
+            # One conditional UPDATE: two engines recovering at once do not both recover it
+            # (and run its undo records twice).
+            won: Any = session.execute(
+                update(m.Execution)
+                .where(m.Execution.id == execution.id, m.Execution.status == ExecutionStatus.RUNNING)
+                .values(status=ExecutionStatus.FAILED, completed_at=now)
+            )
+            if won.rowcount != 1:
+                continue
             execution.context = {**execution.context, "error": INTERRUPTED}
             session.execute(
                 update(m.ExecutionStep)
@@ -67,6 +77,10 @@ def recover_interrupted(store: Store, *, stale_after: float = STALE_AFTER_S) -> 
             session.execute(delete(m.DeviceLock).where(m.DeviceLock.execution_id == execution.id))
             record_event(session, execution.id, "interrupted", f"owner {execution.owner} is gone")
             recovered.append(execution.id)
+    # What its steps registered as undoable (e.g. a Nautobot change made before the device push)
+    # died with its runner's memory: found in the store and run now, or recorded as not undone.
+    for execution_id in recovered:
+        undo_pending_now(store, execution_id, UNDO_WHY)
     return recovered
 
 
