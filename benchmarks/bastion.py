@@ -39,41 +39,15 @@ from catalog.secrets import set_group_entries  # noqa: E402
 from catalog.store import open_store  # noqa: E402
 from catalog.users import parse_ssh_key  # noqa: E402
 from drivers.connect import prepare_devices  # noqa: E402
+from tests.bastion_process import BastionProcess  # noqa: E402
 
 PROMPT = b"#"
 SETTLE_S = 2.0  # after the last login, before typing: the logins' own store writes are done by then
 
 
-def start_bastion(tmp: Path, url: str) -> tuple[subprocess.Popen[str], int]:
-    log = tmp / "bastion.log"
-    command = [
-        sys.executable,
-        "-m",
-        "nettui.cli",
-        "--database",
-        url,
-        "bastion",
-        "--listen",
-        "127.0.0.1:0",
-        "--host-key",
-        str(tmp / "bastion_host_key"),
-        "--recordings",
-        str(tmp / "recordings"),
-    ]
-    env = {**os.environ, "NETTUI_DATA_DIR": str(tmp / "bastion-data")}
-    with log.open("w") as out:
-        proc = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, text=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        text = log.read_text()
-        if proc.poll() is not None:
-            raise SystemExit(f"the bastion exited early:\n{text[-2000:]}")
-        if "bastion listening on" in text:
-            port = int(text.split("bastion listening on ")[1].split(";")[0].rsplit(":", 1)[1])
-            return proc, port
-        time.sleep(0.1)
-    proc.kill()
-    raise SystemExit("the bastion did not start within 60 s")
+def start_bastion(tmp: Path, url: str) -> tuple[subprocess.Popen[bytes], int]:
+    bastion = BastionProcess(url, tmp, "bastion", env={"NETTUI_DATA_DIR": str(tmp / "bastion-data")})
+    return bastion.proc, bastion.port
 
 
 class Echo(asyncssh.SSHClientSession[bytes]):

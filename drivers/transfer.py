@@ -48,6 +48,7 @@ __all__ = [
     "file_digests",
     "parse_remote",
     "require_file_transfer",
+    "second_connection",
     "transfer_profile",
 ]
 
@@ -570,27 +571,36 @@ async def receive_atomically(
             temp.unlink()
 
 
+async def second_connection(target: DeviceTarget) -> Any:
+    """Another SSH connection to the device beside a provider's session (for SCP, or an
+    interactive reload): the same credentials by password, and only the host key trusted for it.
+    asyncssh's errors are the caller's to word."""
+    import asyncssh
+
+    creds = target.credentials
+    known_hosts: Any = asyncssh.import_known_hosts(target.known_hosts_line) if target.known_hosts_line else None
+    return await asyncssh.connect(
+        target.host,
+        target.port,
+        username=creds.username.reveal(),
+        password=creds.password.reveal() if creds.password else None,
+        known_hosts=known_hosts,
+        client_keys=None,
+        agent_path=None,
+        preferred_auth="password,keyboard-interactive",
+        connect_timeout=target.timeout,
+        login_timeout=target.timeout,
+    )
+
+
 @contextlib.asynccontextmanager
 async def scp_connection(target: DeviceTarget) -> AsyncIterator[Any]:
     """A second SSH connection to the device, for SCP: the same credentials, and only the
     host key trusted for it."""
     import asyncssh
 
-    creds = target.credentials
-    known_hosts: Any = asyncssh.import_known_hosts(target.known_hosts_line) if target.known_hosts_line else None
     try:
-        conn = await asyncssh.connect(
-            target.host,
-            target.port,
-            username=creds.username.reveal(),
-            password=creds.password.reveal() if creds.password else None,
-            known_hosts=known_hosts,
-            client_keys=None,
-            agent_path=None,
-            preferred_auth="password,keyboard-interactive",
-            connect_timeout=target.timeout,
-            login_timeout=target.timeout,
-        )
+        conn = await second_connection(target)
     except asyncssh.PermissionDenied:
         raise AuthenticationFailed(
             target.name,

@@ -66,6 +66,7 @@ __all__ = [
     "list_jobs",
     "parse_lldp_neighbors",
     "parse_ports",
+    "range_bounds",
     "run_discovery",
 ]
 
@@ -207,11 +208,12 @@ def _cidr_hosts(text: str) -> list[str]:
     return [str(h) for h in hosts]
 
 
-def _range_hosts(text: str) -> list[str]:
-    """``A-B`` with two addresses, or ``10.0.0.5-20`` (the last octet)."""
+def range_bounds(text: str) -> tuple[int, int]:
+    """The first and last address (as numbers) of ``A-B``, or of ``10.0.0.5-20`` (the last
+    octet); :class:`DiscoveryConfigError` (where ``range``) when it is not a range to probe."""
     where = "range"
     if "-" not in text:
-        raise DiscoveryConfigError(f"not a range: {text!r}", where=where, hint="e.g. 10.0.0.1-10.0.0.20 or 10.0.0.1-20")
+        raise DiscoveryConfigError("not a range", where=where, hint="give A-B, e.g. 10.0.0.1-10.0.0.20 or 10.0.0.1-20")
     first_text, last_text = (p.strip() for p in text.split("-", 1))
     try:
         first = ipaddress.ip_address(first_text)
@@ -220,13 +222,18 @@ def _range_hosts(text: str) -> list[str]:
         else:
             last = ipaddress.ip_address(last_text)
     except ValueError as exc:
-        raise DiscoveryConfigError(f"bad address in {text!r}: {exc}", where=where) from None
+        raise DiscoveryConfigError(f"bad address: {exc}", where=where) from None
     if first.version != last.version or int(last) < int(first):
-        raise DiscoveryConfigError(f"{text!r} does not go from a lower to a higher address", where=where)
-    count = int(last) - int(first) + 1
-    if count > MAX_TARGETS:
-        raise DiscoveryConfigError(f"{text!r} has {count} addresses, more than {MAX_TARGETS}", where=where)
-    return [str(ipaddress.ip_address(int(first) + i)) for i in range(count)]
+        raise DiscoveryConfigError("the range must go from a lower to a higher address", where=where)
+    if int(last) - int(first) + 1 > MAX_TARGETS:
+        raise DiscoveryConfigError(f"more than {MAX_TARGETS} addresses in one job", where=where, hint="split it")
+    return int(first), int(last)
+
+
+def _range_hosts(text: str) -> list[str]:
+    """``A-B`` with two addresses, or ``10.0.0.5-20`` (the last octet)."""
+    first, last = range_bounds(text)
+    return [str(ipaddress.ip_address(number)) for number in range(first, last + 1)]
 
 
 def _prefixes(values: Any) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
@@ -326,7 +333,7 @@ def _settings(kind: DiscoveryType | str, config: Mapping[str, Any]) -> _Settings
     if kind is DiscoveryType.CIDR:
         _cidr_hosts(str(config["cidr"]))
     elif kind is DiscoveryType.IP_RANGE:
-        _range_hosts(str(config["range"]))
+        range_bounds(str(config["range"]))
     raw_map = config.get("address_map") or {}
     if not isinstance(raw_map, dict):
         raise DiscoveryConfigError("address_map must map addresses to host:port", where="address_map")

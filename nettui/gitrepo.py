@@ -401,6 +401,18 @@ class Workdir:
             hint="check the credentials and that the branch accepts pushes (protected branches refuse them)",
         )
 
+    def commit_and_push(self, title: str, body: str, *, last_attempt: bool) -> str | None:
+        """Commit and push; the commit, or None when the remote moved on and this is not the
+        ``last_attempt`` (fetch and build the commit again; on the last one :class:`PushRejected`)."""
+        sha = self.commit(title, body)
+        try:
+            self.push()
+        except PushRejected:
+            if last_attempt:
+                raise
+            return None
+        return sha
+
 
 # -- the store's repositories ---------------------------------------------------------------------
 
@@ -1002,12 +1014,8 @@ def push_catalog(store: Store, name: str, *, message: str | None = None) -> Sync
                     work.delete(path)
                 changes = work.status()
                 title, body = _catalog_message(changes, work, message)
-                sha = work.commit(title, body)
-                try:
-                    work.push()
-                except PushRejected:
-                    if attempt == PUSH_ATTEMPTS:
-                        raise
+                sha = work.commit_and_push(title, body, last_attempt=attempt == PUSH_ATTEMPTS)
+                if sha is None:
                     continue
                 result.status = GitSyncStatus.SUCCEEDED.value
                 result.commit = sha
@@ -1092,12 +1100,8 @@ def export_backups(remote: Remote, configs: Mapping[str, str], run_summary: str 
                 return BackupCommit(None)
             names = {code: sorted(wanted.get(p, p[: -len(".cfg")]) for c, p in changes if c == code) for code in "AMD"}
             title, body = backup_message(names["A"], names["M"], names["D"], run_summary, datetime.now(UTC))
-            sha = work.commit(title, body)
-            try:
-                work.push()
-            except PushRejected:
-                if attempt == PUSH_ATTEMPTS:
-                    raise
+            sha = work.commit_and_push(title, body, last_attempt=attempt == PUSH_ATTEMPTS)
+            if sha is None:
                 continue
             return BackupCommit(sha, names["A"], names["M"], names["D"])
     raise AssertionError("unreachable")  # pragma: no cover

@@ -12,7 +12,6 @@ import select
 import signal
 import struct
 import subprocess
-import sys
 import termios
 import time
 from collections.abc import Iterator
@@ -32,6 +31,7 @@ from catalog.models.choices import UserRole
 from catalog.store import Store
 from catalog.users import parse_ssh_key
 from nettui.lab import LabThread, run_lab_in_thread
+from tests.bastion_process import BastionProcess
 from tests.conftest import run_cli
 from tests.lab_store import seed_lab_store
 
@@ -621,56 +621,13 @@ def test_a_client_that_never_logs_in_is_cut_off_after_the_grace_time(seeded: Sto
     assert "grace time (1 s)" in refusals[0]["reason"]
 
 
-class BastionProcess:
-    """`nettui bastion` as its own process, on a free port, against the test's store."""
-
-    def __init__(self, store: Store, tmp_path: Path, label: str) -> None:
-        self.log_path = tmp_path / f"{label}.log"
-        url = store.url.render_as_string(hide_password=False)
-        with self.log_path.open("wb") as log:
-            self.proc = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "nettui.cli",
-                    "--database",
-                    url,
-                    "bastion",
-                    "--listen",
-                    "127.0.0.1:0",
-                    "--host-key",
-                    str(tmp_path / "bastion" / "host_key"),
-                    "--recordings",
-                    str(tmp_path / "recordings"),
-                ],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env={**os.environ},
-            )
-        found = _wait_for(lambda: re.search(r"listening on 127\.0\.0\.1:(\d+)", self.log()), timeout=60)
-        assert found, f"the bastion did not start: {self.log()}"
-        self.port = int(found.group(1))
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def kill(self) -> None:
-        self.proc.send_signal(signal.SIGKILL)
-        assert self.proc.wait(20) == -signal.SIGKILL
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(20)
-
-
 def _session_in_killed_bastion(
     seeded: Store, tmp_path: Path, keys: Keys, terminals: list[Terminal], label: str
 ) -> tuple[int, datetime, datetime]:
     """A session through a bastion process, a command typed, the bastion SIGKILLed: the
     session's id, and the wall-clock times just before the command was typed and the kill."""
     before = {r["id"] for r in list_sessions(seeded, recover=False)}
-    process = BastionProcess(seeded, tmp_path, label)
+    process = BastionProcess(seeded.url.render_as_string(hide_password=False), tmp_path, label)
     try:
         term = _open(terminals, process.port, "alice%sw1", keys.alice, keys.known_hosts)
         term.expect(r"sw1#")

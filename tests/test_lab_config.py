@@ -16,6 +16,7 @@ netmiko = pytest.importorskip("netmiko")
 
 from nettui.lab import LabDevice, LabThread, run_lab_in_thread  # noqa: E402
 from nettui.lab.state import DeviceState  # noqa: E402
+from tests.lab_cli import apply_config, netmiko_session, running_config  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -273,57 +274,28 @@ def lab() -> Iterator[LabThread]:
         yield handle
 
 
-def _connect(device: LabDevice) -> netmiko.BaseConnection:
-    conn = netmiko.ConnectHandler(
-        device_type=device.platform_name,
-        host=device.host,
-        port=device.port,
-        username=device.username,
-        password=device.password,
-        secret=device.enable_secret,
-        timeout=20,
-        conn_timeout=10,
-    )
-    if device.platform_name in ("cisco_ios", "arista_eos"):
-        conn.enable()
-    return conn
-
-
 def _device_for(lab: LabThread, family: Family) -> LabDevice:
     """A device of the family's platform that no other family uses."""
     same = [f for f in FAMILIES if f.platform == family.platform]
     return [d for d in lab.devices if d.platform_name == family.platform][same.index(family)]
 
 
-def _apply(conn: netmiko.BaseConnection, platform: str, lines: list[str]) -> str:
-    if platform == "juniper_junos":
-        output = str(conn.send_config_set(lines, exit_config_mode=False))
-        output += str(conn.commit(and_quit=True))
-        return output
-    return str(conn.send_config_set(lines))
-
-
-def _running(conn: netmiko.BaseConnection, platform: str) -> str:
-    command = "show configuration | display set" if platform == "juniper_junos" else "show running-config"
-    return str(conn.send_command(command))
-
-
 @pytest.mark.parametrize("family", FAMILIES, ids=_id)
 def test_configure_show_and_remove(lab: LabThread, family: Family) -> None:
     device = _device_for(lab, family)
-    conn = _connect(device)
+    conn = netmiko_session(device)
     try:
-        before = _running(conn, family.platform)
+        before = running_config(conn, family.platform)
         for block in family.before:
             assert block in before, (block, before)
-        output = _apply(conn, family.platform, family.configure)
+        output = apply_config(conn, family.platform, family.configure)
         for rejection in ("% Invalid", "% Incomplete", "syntax error", "error:"):
             assert rejection not in output, output
-        shown = _running(conn, family.platform)
+        shown = running_config(conn, family.platform)
         for block in family.shown:
             assert block in shown, (block, shown)
-        _apply(conn, family.platform, family.remove)
-        after = _running(conn, family.platform)
+        apply_config(conn, family.platform, family.remove)
+        after = running_config(conn, family.platform)
         for text in family.gone or family.shown:
             assert text not in after, (text, after)
     finally:
@@ -338,9 +310,9 @@ def test_new_configuration_is_copied_and_saved(lab: LabThread) -> None:
     """startup-config and Junos candidates are independent copies; the state file keeps it all."""
     family = FAMILIES[0]
     device = _device_for(lab, family)
-    conn = _connect(device)
+    conn = netmiko_session(device)
     try:
-        _apply(
+        apply_config(
             conn,
             "cisco_ios",
             [
@@ -353,9 +325,11 @@ def test_new_configuration_is_copied_and_saved(lab: LabThread) -> None:
             ],
         )
         conn.save_config()
-        _apply(conn, "cisco_ios", ["no banner login", "no aaa new-model", "line vty 0 4", "transport input ssh", "end"])
+        apply_config(
+            conn, "cisco_ios", ["no banner login", "no aaa new-model", "line vty 0 4", "transport input ssh", "end"]
+        )
         startup = str(conn.send_command("show startup-config"))
-        running = _running(conn, "cisco_ios")
+        running = running_config(conn, "cisco_ios")
     finally:
         conn.disconnect()
     assert "banner login ^CSaved banner^C" in startup and "banner login" not in running

@@ -9,6 +9,7 @@ import pytest
 netmiko = pytest.importorskip("netmiko")
 
 from nettui.lab import LabDevice, LabThread, run_lab_in_thread  # noqa: E402
+from tests.lab_cli import netmiko_session  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -27,23 +28,10 @@ def _device(lab: LabThread, platform: str, spare: bool = False) -> LabDevice:
     return matches[1 if spare else 0]
 
 
-def _connect(device: LabDevice) -> netmiko.BaseConnection:
-    return netmiko.ConnectHandler(
-        device_type=device.platform_name,
-        host=device.host,
-        port=device.port,
-        username=device.username,
-        password=device.password,
-        secret=device.enable_secret,
-        timeout=20,
-        conn_timeout=10,
-    )
-
-
 @pytest.mark.parametrize("platform", PLATFORMS)
 def test_session_setup_prompt_and_enable(lab: LabThread, platform: str) -> None:
     device = _device(lab, platform)
-    conn = _connect(device)
+    conn = netmiko_session(device, enable=False)
     try:
         if platform in ("cisco_ios", "arista_eos"):
             assert conn.find_prompt() == f"{device.name}>"  # user EXEC until enable
@@ -69,7 +57,7 @@ IOS_PARSED = {
 
 def test_ios_show_commands_parse_with_textfsm(lab: LabThread) -> None:
     device = _device(lab, "cisco_ios")
-    conn = _connect(device)
+    conn = netmiko_session(device, enable=False)
     try:
         conn.enable()
         for command, expected in IOS_PARSED.items():
@@ -106,7 +94,7 @@ def test_ios_show_commands_parse_with_textfsm(lab: LabThread) -> None:
 )
 def test_other_platforms_show_commands_parse(lab: LabThread, platform: str, commands: list[str]) -> None:
     device = _device(lab, platform)
-    conn = _connect(device)
+    conn = netmiko_session(device, enable=False)
     try:
         if platform != "juniper_junos":
             conn.enable()
@@ -211,7 +199,7 @@ CISCO_LIKE_CONFIG = {
 def test_configuration_changes_state_and_save(lab: LabThread, platform: str) -> None:
     device = _device(lab, platform, spare=True)
     commands, expected = CISCO_LIKE_CONFIG[platform]
-    conn = _connect(device)
+    conn = netmiko_session(device, enable=False)
     try:
         conn.enable()
         output = conn.send_config_set(commands)
@@ -245,7 +233,7 @@ INVALID = {
 @pytest.mark.parametrize("platform", PLATFORMS)
 def test_invalid_command_gives_the_platform_error(lab: LabThread, platform: str) -> None:
     device = _device(lab, platform)
-    conn = _connect(device)
+    conn = netmiko_session(device, enable=False)
     try:
         output = conn.send_command("show fnord")
         assert INVALID[platform] in output
@@ -261,7 +249,7 @@ def test_invalid_command_gives_the_platform_error(lab: LabThread, platform: str)
 @pytest.mark.parametrize("platform", ["cisco_ios", "cisco_nxos", "arista_eos"])
 def test_hostname_change_changes_prompt(lab: LabThread, platform: str) -> None:
     device = _device(lab, platform, spare=True)
-    conn = _connect(device)
+    conn = netmiko_session(device, enable=False)
     try:
         conn.enable()
         conn.config_mode()
@@ -279,7 +267,7 @@ def test_hostname_change_changes_prompt(lab: LabThread, platform: str) -> None:
 
 def test_junos_set_commit_rollback_compare(lab: LabThread) -> None:
     device = _device(lab, "juniper_junos", spare=True)
-    conn = _connect(device)
+    conn = netmiko_session(device, enable=False)
     try:
         conn.send_config_set(
             [

@@ -16,9 +16,10 @@ netmiko = pytest.importorskip("netmiko")
 
 from ntc_templates.parse import parse_output  # noqa: E402
 
-from nettui.lab import LabDevice, LabThread, run_lab_in_thread  # noqa: E402
+from nettui.lab import LabThread, run_lab_in_thread  # noqa: E402
 from nettui.lab.state import DeviceState  # noqa: E402
 from nettui.lifecycle.upgrade import PROFILES  # noqa: E402
+from tests.lab_cli import apply_config, netmiko_session, running_config  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -145,27 +146,8 @@ def lab() -> Iterator[LabThread]:
         yield lab
 
 
-def _connect(device: LabDevice) -> netmiko.BaseConnection:
-    conn = netmiko.ConnectHandler(
-        device_type=device.platform_name,
-        host=device.host,
-        port=device.port,
-        username=device.username,
-        password=device.password,
-        secret=device.enable_secret,
-        timeout=20,
-        conn_timeout=10,
-    )
-    if device.platform_name in ("cisco_ios", "arista_eos"):
-        conn.enable()
-    return conn
-
-
 def _apply(conn: netmiko.BaseConnection, platform: str, lines: list[str]) -> None:
-    if platform == "juniper_junos":
-        output = str(conn.send_config_set(lines, exit_config_mode=False)) + str(conn.commit(and_quit=True))
-    else:
-        output = str(conn.send_config_set(lines))
+    output = apply_config(conn, platform, lines)
     for rejection in ("% Invalid", "% Incomplete", "syntax error", "error:", "% Inconsistent"):
         assert rejection not in output, output
 
@@ -197,7 +179,7 @@ def _table(conn: netmiko.BaseConnection, platform: str, command: str | None = No
 def test_routes_follow_the_configuration_and_the_interface_state(lab: LabThread, platform: str) -> None:
     device = next(d for d in lab.devices if d.platform_name == platform)
     setup = SETUPS[platform]
-    conn = _connect(device)
+    conn = netmiko_session(device)
     try:
         before = _table(conn, platform)
         assert "10.1.2.0/24" not in before and "10.20.0.0/16" not in before
@@ -213,8 +195,7 @@ def test_routes_follow_the_configuration_and_the_interface_state(lab: LabThread,
             assert table["10.1.2.1/32"] == "local"
         raw = str(conn.send_command(PROFILES[platform].routes))
         assert setup.port in raw
-        junos = platform == "juniper_junos"
-        running = str(conn.send_command("show configuration | display set" if junos else "show running-config"))
+        running = running_config(conn, platform)
         for block in setup.config_lines:
             assert block in running, (block, running)
 
@@ -239,7 +220,7 @@ def test_routes_follow_the_configuration_and_the_interface_state(lab: LabThread,
 
 def test_static_routes_are_saved_copied_and_kept_in_the_state_file(lab: LabThread) -> None:
     device = next(d for d in lab.devices if d.platform_name == "arista_eos")
-    conn = _connect(device)
+    conn = netmiko_session(device)
     try:
         _apply(conn, "arista_eos", ["ip route 192.168.50.0/24 Null0 200 name SINK"])
         conn.save_config()
@@ -263,15 +244,7 @@ def test_static_routes_are_saved_copied_and_kept_in_the_state_file(lab: LabThrea
 
 def test_unknown_vrf_and_user_exec(lab: LabThread) -> None:
     device = next(d for d in lab.devices if d.platform_name == "cisco_ios")
-    conn = netmiko.ConnectHandler(
-        device_type="cisco_ios",
-        host=device.host,
-        port=device.port,
-        username=device.username,
-        password=device.password,
-        timeout=20,
-        conn_timeout=10,
-    )
+    conn = netmiko_session(device, enable=False)
     try:
         # show ip route works in user EXEC, as on the real device.
         assert "Gateway of last resort" in str(conn.send_command("show ip route"))

@@ -54,10 +54,10 @@ import heapq
 import re
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -69,6 +69,7 @@ from catalog.store import Store
 from drivers.base import DeviceTarget, Provider
 from drivers.errors import CommandRejected, ConnectionDropped, DeviceError, DeviceUnreachable
 from drivers.redaction import first_line
+from drivers.transfer import second_connection
 
 __all__ = [
     "WORKFLOW",
@@ -129,35 +130,26 @@ _PROMPT = re.compile(r"(?:^|\n)[\w.\-@/:+~]{1,63}(?:\([\w.\-@/:+ ]{1,40}\))?[>#]
 _PASSWORD = re.compile(r"(?i)password: ?$")
 _PREFIX = re.compile(r"\b(\d{1,3}(?:\.\d{1,3}){3}/\d{1,2})\b")
 
+_IOS = UpgradeProfile(
+    boot_show="show boot",
+    boot_lines=("no boot system", "boot system {image}"),
+    save="write memory",
+    reload="reload",
+    interfaces="show ip interface brief",
+    routes="show ip route",
+    lldp="show lldp neighbors detail",
+)
 PROFILES: dict[str, UpgradeProfile] = {
-    "cisco_ios": UpgradeProfile(
-        boot_show="show boot",
-        boot_lines=("no boot system", "boot system {image}"),
-        save="write memory",
-        reload="reload",
-        interfaces="show ip interface brief",
-        routes="show ip route",
-        lldp="show lldp neighbors detail",
-    ),
-    "cisco_nxos": UpgradeProfile(
+    "cisco_ios": _IOS,
+    "cisco_nxos": replace(
+        _IOS,
         boot_show="show bootvar",
         boot_lines=("no boot nxos", "boot nxos {image}"),
         save="copy running-config startup-config",
-        reload="reload",
         interfaces="show interface brief",
-        routes="show ip route",
-        lldp="show lldp neighbors detail",
         enable=False,
     ),
-    "arista_eos": UpgradeProfile(
-        boot_show="show boot",
-        boot_lines=("no boot system", "boot system {image}"),
-        save="write memory",
-        reload="reload",
-        interfaces="show interfaces status",
-        routes="show ip route",
-        lldp="show lldp neighbors detail",
-    ),
+    "arista_eos": replace(_IOS, interfaces="show interfaces status"),
     "juniper_junos": UpgradeProfile(
         boot_show=None,
         boot_lines=(),
@@ -580,8 +572,21 @@ def plan_detail(store: Store, plan_id: int) -> PlanDetail:
 # -- starting -----------------------------------------------------------------------------------
 
 
-def _prepare_start(store: Store, plan_id: int, scheduled: bool = False) -> tuple[list[str], dict[str, Any], str]:
-    """Check the plan can start; resolve its devices again; reset per-device results."""
+class RunOptions(TypedDict, total=False):
+    """How :func:`start_plan` and :func:`schedule_plan` run a plan's upgrade (the defaults are
+    :func:`_inputs`'s): devices at a time, when to stop, how long a reload may take, the driver."""
+
+    parallel: int
+    max_failures: int | None
+    max_failure_rate: float | None
+    reload_timeout: float
+    poll_interval: float
+    driver: str
+
+
+def _prepare_start(store: Store, plan_id: int, options: RunOptions) -> tuple[list[str], dict[str, Any]]:
+    """Check the options and that the plan can start; resolve its devices again; reset
+    per-device results. The devices' names and the execution's inputs."""
     with store.session() as session:
         plan = session.get(m.UpgradePlan, plan_id, with_for_update=True)
         if plan is None:
@@ -608,9 +613,8 @@ def _prepare_start(store: Store, plan_id: int, scheduled: bool = False) -> tuple
         request["devices"] = [d.name for d in targets]
         plan.pre_check_results = {"request": request, "devices": {}}
         plan.post_check_results = {"devices": {d.name: {"status": "pending"} for d in targets}}
-        if scheduled:
-            plan.status = UpgradeStatus.SCHEDULED
-        return [d.name for d in targets], request, plan.target_version
+        names, target_version = [d.name for d in targets], plan.target_version
+    return names, _inputs(plan_id, request, target_version, **options)
 
 
 def _inputs(
@@ -618,12 +622,12 @@ def _inputs(
     request: Mapping[str, Any],
     target_version: str,
     *,
-    parallel: int,
-    max_failures: int | None,
-    max_failure_rate: float | None,
-    reload_timeout: float,
-    poll_interval: float,
-    driver: str,
+    parallel: int = 5,
+    max_failures: int | None = None,
+    max_failure_rate: float | None = None,
+    reload_timeout: float = 900.0,
+    poll_interval: float = 2.0,
+    driver: str = DEFAULT_DRIVER,
 ) -> dict[str, Any]:
     if parallel < 1:
         raise UpgradeError(f"parallel must be 1 or more, not {parallel}", where="--parallel")
@@ -651,32 +655,16 @@ def start_plan(
     plan_id: int,
     *,
     requested_by: str,
-    parallel: int = 5,
-    max_failures: int | None = None,
-    max_failure_rate: float | None = None,
-    reload_timeout: float = 900.0,
-    poll_interval: float = 2.0,
-    driver: str = DEFAULT_DRIVER,
     run: bool = True,
     on_progress: ProgressCallback | None = None,
+    **options: Unpack[RunOptions],
 ) -> tuple[int, str]:
     """Submit the plan's upgrade as an execution of ``os-upgrade``; with ``run``, run it here
     to its end (unless it awaits approval). Returns the execution id and the plan's status.
     From inside an event loop, submit with ``run=False`` and await :func:`run_plan`."""
     from nettui.engine.runner import submit
 
-    names, request, target_version = _prepare_start(store, plan_id)
-    inputs = _inputs(
-        plan_id,
-        request,
-        target_version,
-        parallel=parallel,
-        max_failures=max_failures,
-        max_failure_rate=max_failure_rate,
-        reload_timeout=reload_timeout,
-        poll_interval=poll_interval,
-        driver=driver,
-    )
+    names, inputs = _prepare_start(store, plan_id, options)
     execution_id = submit(store, WORKFLOW, names, inputs, requested_by=requested_by)
     with store.session() as session:
         plan = session.get(m.UpgradePlan, plan_id)
@@ -688,7 +676,7 @@ def start_plan(
         assert execution is not None
         pending = execution.status == ExecutionStatus.PENDING
     if run and pending:
-        asyncio.run(run_plan(store, plan_id, execution_id, parallel=parallel, on_progress=on_progress))
+        asyncio.run(run_plan(store, plan_id, execution_id, parallel=inputs["parallel"], on_progress=on_progress))
     with store.read_session() as session:
         plan = session.get(m.UpgradePlan, plan_id)
         assert plan is not None
@@ -722,12 +710,7 @@ def schedule_plan(
     *,
     at: datetime,
     requested_by: str,
-    parallel: int = 5,
-    max_failures: int | None = None,
-    max_failure_rate: float | None = None,
-    reload_timeout: float = 900.0,
-    poll_interval: float = 2.0,
-    driver: str = DEFAULT_DRIVER,
+    **options: Unpack[RunOptions],
 ) -> int:
     """A one-off schedule (fired by `nettui engine`) that runs the plan at ``at``; its id."""
     from nettui.engine.scheduling import add_schedule
@@ -735,18 +718,7 @@ def schedule_plan(
     when = at if at.tzinfo else at.replace(tzinfo=UTC)
     if when <= datetime.now(UTC):
         raise UpgradeError(f"{when.isoformat()} is in the past", where="--at", hint="give a time to come")
-    names, request, target_version = _prepare_start(store, plan_id, scheduled=False)
-    inputs = _inputs(
-        plan_id,
-        request,
-        target_version,
-        parallel=parallel,
-        max_failures=max_failures,
-        max_failure_rate=max_failure_rate,
-        reload_timeout=reload_timeout,
-        poll_interval=poll_interval,
-        driver=driver,
-    )
+    names, inputs = _prepare_start(store, plan_id, options)
     name = f"upgrade-plan-{plan_id}-{when.strftime('%Y%m%dT%H%M%S')}"
     schedule_id = add_schedule(
         store,
@@ -1308,20 +1280,8 @@ async def reload_device(target: DeviceTarget, profile: UpgradeProfile, *, timeou
     import asyncssh
 
     creds = target.credentials
-    known_hosts: Any = asyncssh.import_known_hosts(target.known_hosts_line) if target.known_hosts_line else None
     try:
-        conn = await asyncssh.connect(
-            target.host,
-            target.port,
-            username=creds.username.reveal(),
-            password=creds.password.reveal() if creds.password else None,
-            known_hosts=known_hosts,
-            client_keys=None,
-            agent_path=None,
-            preferred_auth="password,keyboard-interactive",
-            connect_timeout=target.timeout,
-            login_timeout=target.timeout,
-        )
+        conn = await second_connection(target)
     except (OSError, TimeoutError, asyncssh.Error) as exc:
         reason = first_line(str(exc)) or type(exc).__name__
         raise DeviceUnreachable(target.name, f"no session to reload it: {reason}") from None

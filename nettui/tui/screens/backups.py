@@ -33,6 +33,7 @@ from nettui.tui.screens.executions import PolledScreen, describe_error
 from nettui.tui.widgets.badges import local_time
 from nettui.tui.widgets.code import config_syntax, titled
 from nettui.tui.widgets.dialogs import ConfirmDialog
+from nettui.tui.widgets.panes import ProgressLine
 from nettui.tui.widgets.tables import FilterableTable, LiveTable, Row
 
 if TYPE_CHECKING:
@@ -233,9 +234,6 @@ class BackupsScreen(PolledScreen):
             border: round $border-blurred;
             &:focus { border: round $border; }
         }
-        #backup-progress-line { height: auto; display: none; &.-running { display: block; } }
-        #backup-progress-line > ProgressBar { width: auto; }
-        #backup-progress { height: 1; padding: 0 1; }
     }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -338,9 +336,7 @@ class BackupsScreen(PolledScreen):
                 )
             with VerticalScroll(id="backup-diff"):
                 yield Static(id="backup-diff-body")
-        with Horizontal(id="backup-progress-line"):
-            yield ProgressBar(id="backup-bar", show_eta=False)
-            yield Static(id="backup-progress", markup=False)
+        yield ProgressLine("backup")
         yield Footer()
 
     def on_mount(self) -> None:

@@ -20,7 +20,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Footer, Header, Input, ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
@@ -30,6 +30,7 @@ from nettui.tui.screens.executions import PolledScreen, describe_error
 from nettui.tui.widgets.badges import local_time
 from nettui.tui.widgets.code import config_syntax, json_syntax, titled
 from nettui.tui.widgets.dialogs import ConfirmDialog
+from nettui.tui.widgets.panes import DetailPane, ProgressLine
 from nettui.tui.widgets.tables import fuzzy_match
 
 if TYPE_CHECKING:
@@ -158,16 +159,7 @@ class ComplianceScreen(PolledScreen):
         #compliance-empty { display: none; color: $text-muted; padding: 1 2; }
         &.-empty #compliance-empty { display: block; }
         &.-empty #compliance-matrix { display: none; }
-        #compliance-detail {
-            height: 1fr;
-            margin: 0 1;
-            padding: 0 1;
-            border: round $border-blurred;
-            &:focus { border: round $border; }
-        }
-        #compliance-progress-line { height: auto; display: none; &.-running { display: block; } }
-        #compliance-progress-line > ProgressBar { width: auto; }
-        #compliance-progress { height: 1; padding: 0 1; }
+        #compliance-detail { height: 1fr; }
     }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -240,18 +232,13 @@ class ComplianceScreen(PolledScreen):
             id="compliance-empty",
             markup=False,
         )
-        with VerticalScroll(id="compliance-detail"):
-            yield Static(id="compliance-detail-body")
-        with Horizontal(id="compliance-progress-line"):
-            yield ProgressBar(id="compliance-bar", show_eta=False)
-            yield Static(id="compliance-progress", markup=False)
+        yield DetailPane(title="Run", placeholder="Nothing selected.", id="compliance-detail")
+        yield ProgressLine("compliance")
         yield Footer()
 
     def on_mount(self) -> None:
         super().on_mount()
         self.sub_title = "Compliance"
-        self.query_one("#compliance-detail", VerticalScroll).border_title = "Run"
-        self.query_one("#compliance-detail-body", Static).update(Text("Nothing selected.", style="dim"))
 
     def keep_polling(self) -> bool:
         return True

@@ -33,6 +33,7 @@ from catalog.models.choices import UserRole
 from nettui.tui.screens import ScreenCommand
 from nettui.tui.screens.executions import PolledScreen, describe_error
 from nettui.tui.widgets.badges import local_time, status_text
+from nettui.tui.widgets.panes import DetailPane, ProgressLine
 from nettui.tui.widgets.tables import FilterableTable, LiveTable, Row
 
 if TYPE_CHECKING:
@@ -168,16 +169,8 @@ class DiscoveryScreen(PolledScreen):
     DEFAULT_CSS = """
     DiscoveryScreen {
         #discovery-jobs { height: 2fr; margin: 0 1; }
-        #discovery-detail {
-            height: 3fr;
-            margin: 0 1;
-            padding: 0 1;
-            border: round $border-blurred;
-            &:focus { border: round $border; }
-        }
-        #discovery-progress-line { height: 1; margin: 0 1; display: none; &.-running { display: block; } }
-        #discovery-progress-line > ProgressBar { width: auto; }
-        #discovery-progress { height: 1; padding: 0 1; }
+        #discovery-detail { height: 3fr; }
+        #discovery-progress-line { height: 1; margin: 0 1; }
     }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -248,18 +241,13 @@ class DiscoveryScreen(PolledScreen):
             empty_text="No discovery yet. Press n to start one (or: nettui discover --cidr PREFIX --secrets-group G).",
             id="discovery-jobs",
         )
-        with VerticalScroll(id="discovery-detail"):
-            yield Static(id="discovery-detail-body")
-        with Horizontal(id="discovery-progress-line"):
-            yield ProgressBar(id="discovery-bar", show_eta=False)
-            yield Static(id="discovery-progress", markup=False)
+        yield DetailPane(title="Job", placeholder="Pick a job to see its results.", id="discovery-detail")
+        yield ProgressLine("discovery")
         yield Footer()
 
     def on_mount(self) -> None:
         super().on_mount()
         self.sub_title = "Discovery"
-        self.query_one("#discovery-detail", VerticalScroll).border_title = "Job"
-        self.query_one("#discovery-detail-body", Static).update(Text("Pick a job to see its results.", style="dim"))
 
     # -- reading ----------------------------------------------------------------------------------
 
@@ -578,30 +566,10 @@ def split_list(text: str) -> list[str]:
     return [part for part in text.replace(",", " ").split() if part]
 
 
-def check_range(text: str) -> str:
-    """Why ``A-B`` (or ``10.0.0.5-20``) is not a range to probe, or ""."""
-    if "-" not in text:
-        return "not a range: give A-B, e.g. 10.0.0.1-10.0.0.20 or 10.0.0.1-20"
-    first_text, last_text = (p.strip() for p in text.split("-", 1))
-    try:
-        first = ipaddress.ip_address(first_text)
-        if last_text.isdigit() and first.version == 4:
-            last = ipaddress.ip_address(".".join([*first_text.split(".")[:3], last_text]))
-        else:
-            last = ipaddress.ip_address(last_text)
-    except ValueError as exc:
-        return f"bad address: {exc}"
-    if first.version != last.version or int(last) < int(first):
-        return "the range must go from a lower to a higher address"
-    if int(last) - int(first) + 1 > MAX_TARGETS:
-        return f"more than {MAX_TARGETS} addresses in one job: split it"
-    return ""
-
-
 def check_field(name: str, value: str, choices: FormChoices | None) -> str:
     """Why one field's text is wrong, or "" (an empty optional field is fine; required
     fields are checked when the job starts)."""
-    from nettui.discovery import DiscoveryConfigError, parse_ports
+    from nettui.discovery import DiscoveryConfigError, parse_ports, range_bounds
 
     value = value.strip()
     if not value:
@@ -614,11 +582,9 @@ def check_field(name: str, value: str, choices: FormChoices | None) -> str:
         if network.num_addresses > MAX_TARGETS:
             return f"{network.num_addresses} addresses, more than {MAX_TARGETS} in one job: split it"
         return ""
-    if name == "range":
-        return check_range(value)
-    if name == "ports":
+    if name in ("range", "ports"):
         try:
-            parse_ports(value)
+            (range_bounds if name == "range" else parse_ports)(value)
         except DiscoveryConfigError as exc:
             return f"{exc.what}: {exc.hint}" if exc.hint else exc.what
         return ""

@@ -32,6 +32,7 @@ from nettui.tui.screens import ScreenCommand
 from nettui.tui.screens.executions import PolledScreen, describe_error
 from nettui.tui.widgets.badges import STATUS_ICONS, STATUS_THEME_COLOURS, local_time
 from nettui.tui.widgets.dialogs import ConfirmDialog
+from nettui.tui.widgets.panes import DetailPane
 from nettui.tui.widgets.tables import FilterableTable, LiveTable, Row
 
 if TYPE_CHECKING:
@@ -560,13 +561,7 @@ class UpgradesScreen(PolledScreen):
     DEFAULT_CSS = """
     UpgradesScreen {
         #upgrade-plans { height: 2fr; margin: 0 1; }
-        #upgrade-detail {
-            height: 3fr;
-            margin: 0 1;
-            padding: 0 1;
-            border: round $border-blurred;
-            &:focus { border: round $border; }
-        }
+        #upgrade-detail { height: 3fr; }
     }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -619,15 +614,12 @@ class UpgradesScreen(PolledScreen):
             ),
             id="upgrade-plans",
         )
-        with VerticalScroll(id="upgrade-detail"):
-            yield Static(id="upgrade-detail-body")
+        yield DetailPane(title="Plan", placeholder="Pick a plan to see its progress.", id="upgrade-detail")
         yield Footer()
 
     def on_mount(self) -> None:
         super().on_mount()
         self.sub_title = "Upgrades"
-        self.query_one("#upgrade-detail", VerticalScroll).border_title = "Plan"
-        self.query_one("#upgrade-detail-body", Static).update(Text("Pick a plan to see its progress.", style="dim"))
 
     # -- reading ----------------------------------------------------------------------------------
 
