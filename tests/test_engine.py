@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -225,8 +226,26 @@ def test_submissions_are_checked(lab: LabThread, engine_store: Store) -> None:
         assert session.scalars(select(m.Execution)).all() == []
 
 
-def test_pre_and_post_checks_decide(lab: LabThread, engine_store: Store, tmp_path: Path) -> None:
-    """A task whose post-check reads the device back: passes on the change, fails otherwise."""
+def test_pre_and_post_checks_decide(
+    lab: LabThread, engine_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A task whose post-check reads the device back: passes on the change, fails otherwise.
+    Two checks of one phase that read the same command read it once."""
+    from drivers.asyncssh_provider import AsyncsshProvider
+    from drivers.netmiko_provider import NetmikoProvider
+    from drivers.scrapli_provider import ScrapliProvider
+
+    sent: list[str] = []
+    for provider in (AsyncsshProvider, NetmikoProvider, ScrapliProvider):
+
+        def counting(original: Any) -> Any:
+            async def send_command(self: Any, command: str, **kwargs: Any) -> Any:
+                sent.append(command)
+                return await original(self, command, **kwargs)
+
+            return send_command
+
+        monkeypatch.setattr(provider, "send_command", counting(provider.send_command))
     (tmp_path / "task.yaml").write_text(
         "kind: task\nslug: set-hostname-probe\nname: Hostname probe\n"
         "input_schema: {type: object, properties: {banner: {type: string}}}\n"
@@ -252,6 +271,7 @@ def test_pre_and_post_checks_decide(lab: LabThread, engine_store: Store, tmp_pat
     assert row.status == StepStatus.FAILED and "post-check 'impossible' did not pass" in row.error_message
     assert "pre-check reachable: passed" in row.logs and "post-check present: passed" in row.logs
     assert "checked-vlan" in asyncio.run(_config(engine_store, name))  # the change itself went through
+    assert sent.count("show version") == 1 and sent.count("show vlan brief") == 1, sent
 
 
 def test_run_and_executions_commands(lab: LabThread, engine_store: Store, tmp_path: Path) -> None:

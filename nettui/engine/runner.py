@@ -881,12 +881,15 @@ class Runner:
         self, phase: str, checks: list[Any], provider: Any, context: dict[str, Any], logs: list[str]
     ) -> list[dict[str, Any]]:
         results = []
+        answers: dict[str, str] = {}  # checks of one phase that read the same command read it once
         for i, check in enumerate(checks):
             name = check.get("name") or f"{phase}[{i}]"
             output = ""
             if check.get("command"):
                 command = render_template(check["command"], context, where=f"{phase}-check {name}").strip()
-                output = (await provider.send_command(command)).output
+                if command not in answers:
+                    answers[command] = (await provider.send_command(command)).output
+                output = answers[command]
             passed = bool(evaluate(check["expect"], {**context, "output": output}, where=f"{phase}-check {name}"))
             logs.append(f"{phase}-check {name}: {'passed' if passed else 'FAILED'}")
             results.append({"name": name, "phase": phase, "passed": passed, "output": output})
