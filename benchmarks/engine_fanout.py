@@ -123,6 +123,8 @@ def main() -> None:
     )
     parser.add_argument("--profile", metavar="FILE", help="write a cProfile of the engine's run to FILE (slower)")
     args = parser.parse_args()
+    if args.workflows not in (["create-vlan"], ["create-vlan", "configure-switchport"]):
+        parser.error("--workflows: create-vlan, or create-vlan,configure-switchport (the port moves to that VLAN)")
 
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
