@@ -52,6 +52,7 @@ from catalog.errors import NettuiError
 from catalog.models.choices import SessionStatus
 from catalog.store import Store
 from drivers.asyncssh_provider import ENCRYPTION_ALGS, KEX_ALGS, dialect_for
+from drivers.background import ServiceThread
 from drivers.connect import PreparedDevice, prepare_devices
 from drivers.redaction import first_line
 from drivers.ssh_wire import tune_connection
@@ -811,44 +812,17 @@ class DeviceRelay(asyncssh.SSHServerSession[bytes]):
         await asyncio.to_thread(finish_record, self.bastion.store, record_id, values, status=self._end_status)
 
 
-class BastionThread:
+class BastionThread(ServiceThread):
     """A bastion in a background thread with its own event loop (tests, benchmarks, demos)."""
 
     def __init__(self, store: Store, policy: BastionPolicy) -> None:
-        import threading
-
         self.bastion = Bastion(store, policy)
-        self.loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._run, name="nettui-bastion", daemon=True)
-        self._ready = threading.Event()
-        self._error: BaseException | None = None
+        super().__init__(self.bastion, "bastion")
 
     @property
     def port(self) -> int:
         return self.bastion.port
 
-    def _run(self) -> None:
-        asyncio.set_event_loop(self.loop)
-        try:
-            self.loop.run_until_complete(self.bastion.start())
-        except BaseException as exc:
-            self._error = exc
-            self._ready.set()
-            return
-        self._ready.set()
-        self.loop.run_forever()
-        self.loop.run_until_complete(self.bastion.stop())
-        self.loop.close()
-
-    def start(self, timeout: float = 30.0) -> BastionThread:
-        self._thread.start()
-        if not self._ready.wait(timeout):
-            raise TimeoutError(f"the bastion did not start within {timeout} s")
-        if self._error is not None:
-            raise self._error
+    def start(self, timeout: float = 30.0) -> BastionThread:  # type: ignore[override]
+        super().start(timeout)
         return self
-
-    def stop(self, timeout: float = 30.0) -> None:
-        if self._thread.is_alive():
-            self.loop.call_soon_threadsafe(self.loop.stop)
-            self._thread.join(timeout)

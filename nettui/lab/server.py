@@ -16,14 +16,14 @@ import json
 import logging
 import os
 import socket
-import threading
 import time
-from collections.abc import Coroutine, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 import asyncssh
 
+from drivers.background import ServiceThread
 from drivers.ssh_wire import tune_connection
 from nettui.lab.device import CliSession, LabDevice
 from nettui.lab.platforms import PLATFORM_NAMES, get_platform
@@ -483,15 +483,12 @@ class Lab:
                     device.set_state(state)
 
 
-class LabThread:
+class LabThread(ServiceThread):
     """A lab running in a background thread with its own event loop, for blocking clients."""
 
     def __init__(self, lab: Lab) -> None:
+        super().__init__(lab, "lab")
         self.lab = lab
-        self.loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._run, name="nettui-lab", daemon=True)
-        self._ready = threading.Event()
-        self._error: BaseException | None = None
 
     @property
     def devices(self) -> list[LabDevice]:
@@ -502,30 +499,9 @@ class LabThread:
         """The device called ``name``."""
         return self.lab.device(name)
 
-    def _run(self) -> None:
-        asyncio.set_event_loop(self.loop)
-        try:
-            self.loop.run_until_complete(self.lab.start())
-        except BaseException as exc:
-            self._error = exc
-            self._ready.set()
-            return
-        self._ready.set()
-        self.loop.run_forever()
-        self.loop.run_until_complete(self.lab.stop())
-        self.loop.close()
-
     def start(self, timeout: float = 120.0) -> None:
         """Start the thread and wait until every device listens."""
-        self._thread.start()
-        if not self._ready.wait(timeout):
-            raise TimeoutError(f"the lab did not start within {timeout} s")
-        if self._error is not None:
-            raise self._error
-
-    def call(self, coro: Coroutine[Any, Any, _T], timeout: float = 60.0) -> _T:
-        """Run a coroutine (such as ``lab.set_faults(...)``) in the lab's loop and wait for it."""
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+        super().start(timeout)
 
     def set_faults(self, name: str, **faults: Any) -> None:
         """Change faults of one device from the calling thread."""
@@ -534,12 +510,6 @@ class LabThread:
     def clear_faults(self, name: str) -> None:
         """Turn every fault of one device off, from the calling thread."""
         self.call(self.lab.clear_faults(name))
-
-    def stop(self, timeout: float = 30.0) -> None:
-        """Stop the lab and its thread."""
-        if self._thread.is_alive():
-            self.loop.call_soon_threadsafe(self.loop.stop)
-            self._thread.join(timeout)
 
 
 @contextlib.contextmanager
