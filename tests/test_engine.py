@@ -442,6 +442,50 @@ def test_no_two_executions_change_a_device_at_once(lab: LabThread, engine_store:
         assert session.scalars(select(m.DeviceLock)).all() == []  # released at the end
 
 
+def test_a_lock_is_recorded_when_it_is_taken_not_when_it_was_asked_for(lab: LabThread, engine_store: Store) -> None:
+    """The audit trail's device_locked time comes after the previous holder let go. It used to be
+    the time the runner asked, and a request queued behind the holder's release then appeared
+    to take the device before the release (two executions on one device, as the log read)."""
+    import threading
+    import time
+
+    name = next(d.name for d in lab.devices if d.platform_name == "cisco_ios")
+    first = submit(engine_store, "create-vlan", [name], {"device": name, "vid": 803, "name": "a"}, requested_by="ops")
+    second = submit(engine_store, "create-vlan", [name], {"device": name, "vid": 804, "name": "b"}, requested_by="ops")
+    with engine_store.session() as session:  # another execution holds the device
+        device_id = session.scalars(select(m.Device.id).where(m.Device.name == name)).one()
+        session.add(m.DeviceLock(device_id=device_id, execution_id=first, owner="elsewhere:1"))
+    outcome: list[ExecutionStatus] = []
+    runner = threading.Thread(target=lambda: outcome.append(asyncio.run(run_execution(engine_store, second))))
+    runner.start()
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:  # the second execution is waiting for the device
+            with engine_store.read_session() as session:
+                logs = session.scalars(select(m.ExecutionStep.logs).where(m.ExecutionStep.execution_id == second))
+                if any("waiting: execution" in (text or "") for text in logs):
+                    break
+            time.sleep(0.05)
+        else:
+            pytest.fail("the second execution never waited for the lock")
+        # The holder releases in a transaction that takes a while to commit: the waiting
+        # runner asks for the lock (more than once) while the release is not in yet.
+        with engine_store.session() as session:
+            session.execute(m.DeviceLock.__table__.delete())
+            time.sleep(1.5)
+            released = m.utcnow()
+    finally:
+        runner.join(60)
+    assert outcome == [ExecutionStatus.COMPLETED]
+    with engine_store.read_session() as session:
+        (locked,) = session.scalars(
+            select(m.ExecutionEvent.at).where(
+                m.ExecutionEvent.execution_id == second, m.ExecutionEvent.kind == "device_locked"
+            )
+        ).all()
+    assert locked.replace(tzinfo=released.tzinfo) >= released
+
+
 def test_cancel_stops_at_a_safe_point_and_says_what_changed(
     lab: LabThread, engine_store: Store, tmp_path: Path
 ) -> None:

@@ -66,6 +66,11 @@ _SET_LOGS = _set(_STEPS, "logs")
 _END_ROW = _set(_STEPS, "status", "completed_at", "error_message", "outputs", "logs", "rendered_content", "inputs")
 _TAKE_LOCK = insert(_LOCKS)
 _ADD_EVENT = insert(_EVENTS)
+# A lock's device_locked event: its time is taken when it goes in, after the lock's INSERT in
+# the same transaction (the time the runner asked can come before the previous holder's
+# release, and the audit trail would show two executions holding the device).
+_LOCK_TAKEN = insert(_EVENTS)
+_STAMPED = {_LOCK_TAKEN: "at"}
 MAX_WAIT_S = 24 * 3600.0
 CANCELLED = "cancelled while waiting"
 HEARTBEAT_S = 5.0
@@ -315,7 +320,12 @@ def _run_batch(session: Any, batch: list[_Action]) -> list[Any]:
 
     def send() -> None:
         for statement, entries in pending.items():
-            result = session.execute(statement, [params for _, params in entries])
+            rows = [params for _, params in entries]
+            stamped = _STAMPED.get(statement)
+            if stamped is not None:  # the time it goes in, after the statements before it
+                now = m.utcnow()
+                rows = [{**params, stamped: now} for params in rows]
+            result = session.execute(statement, rows)
             if any(index is not None for index, _ in entries):
                 for (index, _), row in zip(entries, result.all(), strict=True):
                     if index is not None:
@@ -970,7 +980,7 @@ class Runner:
 
         now = m.utcnow()
         lock = {"device_id": device_id, "execution_id": self.execution_id, "owner": self.owner, "acquired_at": now}
-        take = _Rows(((_TAKE_LOCK, lock), (_ADD_EVENT, _event(self.execution_id, "device_locked", device_name, now))))
+        take = _Rows(((_TAKE_LOCK, lock), (_LOCK_TAKEN, _event(self.execution_id, "device_locked", device_name, now))))
         try:
             await self.journal.call(take)
             self._locked_names[device_id] = device_name
@@ -984,13 +994,11 @@ class Runner:
         return int(holder) if holder is not None else -1
 
     def _release_locks(self) -> None:
-        now = m.utcnow()
-        events = [
-            _event(self.execution_id, "device_released", self._locked_names.get(device_id, ""), now)
-            for device_id in sorted(self._locked)
-        ]
+        names = [self._locked_names.get(device_id, "") for device_id in sorted(self._locked)]
 
         def release(session: Any) -> None:
+            now = m.utcnow()  # in the transaction that lets go: not before an earlier take
+            events = [_event(self.execution_id, "device_released", name, now) for name in names]
             session.execute(delete(_LOCKS).where(_LOCKS.c.execution_id == self.execution_id))
             if events:
                 session.execute(_ADD_EVENT, events)  # one executemany, not an ORM object per device
