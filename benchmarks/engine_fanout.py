@@ -122,6 +122,9 @@ def main() -> None:
         help="create-vlan (a VLAN on each switch), configure-switchport (a port moved to it: Change VLAN)",
     )
     parser.add_argument("--profile", metavar="FILE", help="write a cProfile of the engine's run to FILE (slower)")
+    parser.add_argument(
+        "--engine-only", action="store_true", help="skip nornir (to profile the engine, e.g. under py-spy)"
+    )
     args = parser.parse_args()
     if args.workflows not in (["create-vlan"], ["create-vlan", "configure-switchport"]):
         parser.error("--workflows: create-vlan, or create-vlan,configure-switchport (the port moves to that VLAN)")
@@ -157,6 +160,8 @@ def main() -> None:
                 engine_vid, nornir_vid = VID + 2 * round_, VID + 2 * round_ + 1
                 for workflow in args.workflows:
                     rows.append(run_engine(store, names, lab.pid, args, round_, workflow, engine_vid))
+                    if args.engine_only:
+                        continue
                     lines = change(workflow, nornir_vid)[1]
                     rows.append(
                         timed(
@@ -175,7 +180,7 @@ def main() -> None:
     print(f"{'path':<72}{'round':>6}{'seconds':>9}{'changed':>9}{'devices/s':>11}{'lab CPU s':>11}{'own CPU s':>11}")
     for label, round_, elapsed, ok, lab_cpu, own_cpu, _ in rows:
         print(f"{label:<72}{round_:>6}{elapsed:>9.2f}{ok:>9}{ok / elapsed:>11.1f}{lab_cpu:>11.2f}{own_cpu:>11.2f}")
-    for engine, nornir in zip(rows[::2], rows[1::2], strict=True):
+    for engine, nornir in [] if args.engine_only else zip(rows[::2], rows[1::2], strict=True):
         ratio = (engine[3] / engine[2]) / (nornir[3] / nornir[2])
         what = engine[0].split(",")[1].split("(")[0].strip()
         print(f"round {engine[1]}, {what}: engine / nornir+netmiko {ratio:.1f}x (target >= 3x); status {engine[6]}")

@@ -47,14 +47,42 @@ def _validator(schema_json: str) -> Draft202012Validator:
     return Draft202012Validator(json.loads(schema_json))
 
 
+# The validator of a schema object already seen (the same task's schema for each of 500
+# devices), found by identity without serialising the schema for a cache key, with the inputs
+# it passed (as JSON text: true is not 1). The entry holds the schema, so its id is not reused
+# while cached; schemas come from the store or the catalog files and are not changed in place.
+_BY_IDENTITY: dict[int, tuple[Mapping[str, Any], Draft202012Validator, set[str]]] = {}
+
+
+def _validator_of(schema: Mapping[str, Any]) -> tuple[Draft202012Validator, set[str]]:
+    seen = _BY_IDENTITY.get(id(schema))
+    if seen is not None and seen[0] is schema:
+        return seen[1], seen[2]
+    validator, passed = _validator(json.dumps(schema, sort_keys=True)), set[str]()
+    if len(_BY_IDENTITY) >= 512:
+        _BY_IDENTITY.clear()
+    _BY_IDENTITY[id(schema)] = (schema, validator, passed)
+    return validator, passed
+
+
 def validate_inputs(schema: Mapping[str, Any], data: Any, *, where: str) -> None:
     """Check ``data`` against ``schema`` (Draft 2020-12) and report every error with its path."""
     if not schema:
         return
-    validator = _validator(json.dumps(schema, sort_keys=True))
+    validator, passed = _validator_of(schema)
+    try:  # the same inputs for every device of a step: checked once
+        key: str | None = json.dumps(data, sort_keys=True)
+    except (TypeError, ValueError):
+        key = None
+    if key is not None and key in passed:
+        return
     errors = sorted(validator.iter_errors(data), key=lambda e: (list(map(str, e.absolute_path)), e.message))
     if errors:
         raise InputError([(json_path(e.absolute_path), e.message) for e in errors], where=where)
+    if key is not None and len(key) <= 4096:
+        if len(passed) >= 256:
+            passed.clear()
+        passed.add(key)
 
 
 def _named(obj: Any) -> dict[str, Any] | None:

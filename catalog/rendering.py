@@ -211,15 +211,26 @@ def make_environment() -> NettuiSandbox:
 ENVIRONMENT = make_environment()
 
 
+def _flat_globals(template: Template) -> Template:
+    """Jinja keeps a template's globals as a ChainMap over the environment's, and copies them
+    into every render's context: iterating the ChainMap was half the cost of evaluating a
+    short expression. The environment's globals are complete before anything compiles (see
+    make_environment), so a plain dict holds the same names."""
+    template.globals = dict(template.globals)
+    return template
+
+
 @functools.lru_cache(maxsize=1024)
 def _compiled(source: str) -> Template:
     """Templates are compiled once per process: compiling costs far more than rendering."""
-    return ENVIRONMENT.from_string(source)
+    return _flat_globals(ENVIRONMENT.from_string(source))
 
 
 @functools.lru_cache(maxsize=1024)
 def _compiled_expression(source: str) -> Any:
-    return ENVIRONMENT.compile_expression(source, undefined_to_none=False)
+    expression = ENVIRONMENT.compile_expression(source, undefined_to_none=False)
+    _flat_globals(expression._template)
+    return expression
 
 
 def check_template(source: str, *, where: str) -> TemplateNode:
@@ -236,6 +247,29 @@ def check_expression(source: str, *, where: str) -> None:
         ENVIRONMENT.compile_expression(source)
     except TemplateSyntaxError as exc:
         raise RenderError(f"expression does not parse: {exc.message}", where=where) from None
+
+
+# Globals and filters whose value is the same for the same arguments (lipsum, cycler and the
+# random filter are not).
+_PURE_GLOBALS = frozenset({"range", "dict", "namespace", "true", "false", "none", "True", "False", "None"})
+_IMPURE_FILTERS = frozenset({"random", "shuffle"})
+
+
+@functools.lru_cache(maxsize=1024)
+def reads_only(source: str, names: frozenset[str]) -> bool:
+    """Whether the template ``source`` reads no variable but ``names`` (and pure globals) and
+    uses no random filter: its value is then the same wherever those names hold the same
+    values (the runner resolves such a step input mapping once for all the devices). False
+    when it does not parse: the render reports that."""
+    from jinja2 import meta, nodes
+
+    try:
+        tree = ENVIRONMENT.parse(source)
+    except TemplateSyntaxError:
+        return False
+    if meta.find_undeclared_variables(tree) - names - _PURE_GLOBALS:
+        return False
+    return not any(node.name in _IMPURE_FILTERS for node in tree.find_all(nodes.Filter))
 
 
 def _run(render: Callable[[], Any], where: str, budget: RenderBudget | None) -> Any:

@@ -14,6 +14,11 @@ Two habits of asyncssh cost more CPU than the cryptography of a short CLI sessio
 
 Nothing changes in the SSH protocol: what is sent is the same, minus the padding packets,
 grouped into fewer segments.
+
+A third habit is in its logging: every packet's log line (type name, byte count) is formatted
+before asyncssh finds that its debug level (below 3 unless set) drops it, and every INFO line
+has its arguments converted before the logger's level is looked at. :func:`quiet_logging`
+(run on import) makes both look first; what is logged, when it is, does not change.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-__all__ = ["tune_connection"]
+__all__ = ["quiet_logging", "tune_connection"]
 
 _MSG_IGNORE = 2
 _EMPTY_STRING = b"\x00\x00\x00\x00"
@@ -84,3 +89,28 @@ def tune_connection(conn: Any) -> None:
         send_packet(pkttype, *args, **kwargs)
 
     conn.send_packet = send_packet_without_cbc_padding
+
+
+def quiet_logging() -> None:
+    """Make asyncssh's loggers check whether a line would be logged before formatting it."""
+    from asyncssh.logging import SSHLogger
+    from asyncssh.packet import SSHPacketLogger
+
+    log, log_packet = SSHLogger.log, SSHPacketLogger._log_packet
+    if getattr(log, "quiet", False):
+        return
+
+    def quick_log(self: Any, level: int, msg: object, *args: Any, **kwargs: Any) -> None:
+        if self.isEnabledFor(level):  # what LoggerAdapter.log checks, after the conversions
+            log(self, level, msg, *args, **kwargs)
+
+    def quick_log_packet(self: Any, *args: Any) -> None:
+        if self.logger._debug_level >= 3:  # what SSHLogger.packet checks, after the formatting
+            log_packet(self, *args)
+
+    quick_log.quiet = True  # type: ignore[attr-defined]
+    SSHLogger.log = quick_log  # type: ignore[method-assign]
+    SSHPacketLogger._log_packet = quick_log_packet  # type: ignore[method-assign,assignment]
+
+
+quiet_logging()

@@ -103,6 +103,48 @@ def _workflow(store: Store, tmp_path: Path, steps: str) -> None:
     import_catalog(store, [path])
 
 
+def test_an_input_mapping_that_reads_only_inputs_resolves_once_for_all_devices(
+    lab: LabThread, engine_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Step inputs that depend on the execution's inputs alone are resolved once per step, each
+    device getting its own copy; a mapping that reads the device, or draws a random value, is
+    resolved per device as before."""
+    from nettui.engine import runner as runner_module
+
+    _workflow(
+        engine_store,
+        tmp_path,
+        "  - name: Shared\n    step_type: task\n    task: create-vlan\n"
+        "    input_mapping: {vlan: {vid: '{{ 700 + (inputs.flag | int) }}', name: 'n{{ inputs.flag }}'}}\n"
+        "  - name: Per device\n    step_type: task\n    task: create-vlan\n"
+        "    input_mapping: {vlan: {vid: 701, name: '{{ device.name }}'}}\n"
+        "  - name: Random\n    step_type: task\n    task: create-vlan\n"
+        "    input_mapping: {vlan: {vid: '{{ [702, 703] | random }}', name: r}}\n",
+    )
+    resolved: dict[str, int] = {}
+    resolve = runner_module._resolve_mapping
+
+    def counting(mapping: object, context: dict[str, object], where: str) -> object:
+        if where.endswith("input_mapping"):  # the whole mapping, not its parts (recursion)
+            resolved[where] = resolved.get(where, 0) + 1
+        return resolve(mapping, context, where)
+
+    monkeypatch.setattr(runner_module, "_resolve_mapping", counting)
+    names = [d.name for d in lab.devices]
+    execution = submit(engine_store, "probe", names, {"flag": True}, requested_by="ops", dry_run=True)
+    assert asyncio.run(run_execution(engine_store, execution)) == ExecutionStatus.COMPLETED
+    assert resolved == {
+        "step 'Shared' input_mapping": 1,
+        "step 'Per device' input_mapping": len(names),
+        "step 'Random' input_mapping": len(names),
+    }
+    rows = _steps(engine_store, execution)
+    assert [r.inputs for r in rows if r.order == 1] == [{"vlan": {"vid": 701, "name": "nTrue"}}] * len(names)
+    with engine_store.read_session() as session:
+        device_names = {d.id: d.name for d in session.scalars(select(m.Device))}
+    assert all(r.inputs == {"vlan": {"vid": 701, "name": device_names[r.device_id]}} for r in rows if r.order == 2)
+
+
 @pytest.mark.parametrize(
     ("on_failure", "final", "after"),
     [

@@ -116,6 +116,32 @@ def test_inputs_are_validated_with_every_error_and_its_path() -> None:
     assert "5000 is greater than the maximum of 4094" in info.value.render()
 
 
+def test_inputs_a_schema_passed_once_are_not_checked_again_but_others_are() -> None:
+    """validate_inputs remembers inputs a schema object passed (500 devices, one step's inputs):
+    a repeat passes without the validator, while anything else, true for 1 included, and the
+    same inputs against a changed schema (a new object) are still checked."""
+    schema = {"type": "object", "properties": {"vlan": {"type": "integer", "maximum": 10}}}
+    validate_inputs(schema, {"vlan": 1}, where="task x")
+    validate_inputs(schema, {"vlan": 1}, where="task x")  # remembered
+    for bad in ({"vlan": True}, {"vlan": 11}, {"vlan": 1.5}):
+        with pytest.raises(InputError):
+            validate_inputs(schema, bad, where="task x")
+    with pytest.raises(InputError):  # still refused: failures are not remembered as passes
+        validate_inputs(schema, {"vlan": True}, where="task x")
+    stricter = {"type": "object", "properties": {"vlan": {"type": "integer", "maximum": 0}}}
+    with pytest.raises(InputError):
+        validate_inputs(stricter, {"vlan": 1}, where="task x")
+
+
+def test_templates_see_the_environment_globals() -> None:
+    """Compiled templates keep the environment's globals as a plain dict (faster to copy into
+    each render's context): range stays the sandbox's bounded one, and the others are there."""
+    assert render_template("{% for i in range(3) %}{{ i }}{% endfor %}{{ dict(a=1).a }}", {}) == "0121"
+    assert evaluate("namespace(x=2).x + 1", {}) == 3
+    with pytest.raises(RenderError, match="range"):
+        render_template("{{ range(10**9) | list | length }}", {})
+
+
 @pytest.fixture
 def catalog_store(store: Store) -> Store:
     import_catalog(store, [GOOD])

@@ -9,6 +9,7 @@ templates are sandboxed Jinja2 (catalog.rendering).
 from __future__ import annotations
 
 import asyncio
+import copy
 import os
 import re
 import socket
@@ -34,7 +35,7 @@ from catalog.models.choices import (
     StepType,
     UserRole,
 )
-from catalog.rendering import RenderError, evaluate, render_template
+from catalog.rendering import RenderError, evaluate, reads_only, render_template
 from catalog.store import Store
 
 # The store of the execution running in this task: python hooks (run in worker threads that
@@ -70,7 +71,7 @@ _ADD_EVENT = insert(_EVENTS)
 # the same transaction (the time the runner asked can come before the previous holder's
 # release, and the audit trail would show two executions holding the device).
 _LOCK_TAKEN = insert(_EVENTS)
-_STAMPED = {_LOCK_TAKEN: "at"}
+_STAMPED: dict[Executable, str] = {_LOCK_TAKEN: "at"}
 MAX_WAIT_S = 24 * 3600.0
 CANCELLED = "cancelled while waiting"
 HEARTBEAT_S = 5.0
@@ -221,6 +222,21 @@ def _resolve_mapping(mapping: Any, context: dict[str, Any], where: str) -> Any:
             return evaluate(text, context, where=where)
         return render_template(mapping, context, where=where)
     return mapping
+
+
+_ONLY_INPUTS = frozenset({"inputs"})
+
+
+def _mapping_reads_only_inputs(mapping: Any) -> bool:
+    """Whether every template in ``mapping`` reads ``inputs`` alone: then it resolves the
+    same for every device of an execution."""
+    if isinstance(mapping, dict):
+        return all(_mapping_reads_only_inputs(v) for v in mapping.values())
+    if isinstance(mapping, list):
+        return all(_mapping_reads_only_inputs(v) for v in mapping)
+    if isinstance(mapping, str) and ("{{" in mapping or "{%" in mapping):
+        return reads_only(mapping, _ONLY_INPUTS)
+    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -388,6 +404,8 @@ class Runner:
         self.journal = _Journal(store)
         self._targets: list[_Device] = []
         self._prepared: asyncio.Future[dict[str, Any]] | None = None
+        self._shares_inputs: dict[int, bool] = {}  # step id -> its input_mapping reads only inputs
+        self._resolved_inputs: dict[int, tuple[Any, Any]] = {}  # step id -> (inputs, mapping resolved)
 
     # Each write is its own short transaction, so progress is visible (and kept) at once.
     def _write(self, action: Callable[[Any], Any]) -> Any:
@@ -575,7 +593,7 @@ class Runner:
             step_inputs: dict[str, Any] = {}
             if step.step_type == StepType.TASK:
                 assert device is not None and step.task is not None
-                step_inputs = _resolve_mapping(step.input_mapping, context, f"step '{step.name}' input_mapping")
+                step_inputs = self._step_inputs(step, context)
                 rendered, outputs = await self._task(step, device, step_inputs, dry_run, logs, row_id)
                 _remember_undo(device, step, row_id, outputs)
             elif step.step_type == StepType.VALIDATION:
@@ -723,6 +741,21 @@ class Runner:
         if not evaluate(expression, scope, where=where):
             raise ExecutionError(message or f"validation failed: {expression}")
         logs.append(f"passed: {expression}")
+
+    def _step_inputs(self, step: m.WorkflowStep, context: dict[str, Any]) -> Any:
+        """The step's input_mapping resolved for a device. A mapping that reads only the
+        execution's inputs resolves once for all its devices (each gets its own copy)."""
+        where = f"step '{step.name}' input_mapping"
+        shared = self._shares_inputs.get(step.id)
+        if shared is None:
+            shared = self._shares_inputs[step.id] = _mapping_reads_only_inputs(step.input_mapping)
+        if not shared:
+            return _resolve_mapping(step.input_mapping, context, where)
+        inputs = context.get("inputs")
+        resolved = self._resolved_inputs.get(step.id)
+        if resolved is None or resolved[0] is not inputs:  # another inputs object: resolve again
+            resolved = self._resolved_inputs[step.id] = (inputs, _resolve_mapping(step.input_mapping, context, where))
+        return copy.deepcopy(resolved[1])
 
     async def _task(
         self,
