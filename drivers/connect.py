@@ -41,8 +41,10 @@ class PreparedDevice:
     trusted_key: HostKey | None
 
 
-def credentials_for(device: m.Device) -> Credentials:
-    """Resolve the device's secrets group now; errors name the device, the group and the entry."""
+def credentials_for(device: m.Device, resolved: dict[int, Any] | None = None) -> Credentials:
+    """Resolve the device's secrets group now; errors name the device, the group and the entry.
+    ``resolved`` keeps each group's outcome for the next device of the same group (500 devices
+    of one group: resolved once)."""
     group = device.secrets_group
     if group is None:
         raise CredentialsError(
@@ -51,7 +53,18 @@ def credentials_for(device: m.Device) -> Credentials:
             hint="set secrets_group in the inventory file and import it again",
         )
     try:
-        secrets = resolve_group(group)
+        if resolved is None:
+            secrets = resolve_group(group)
+        else:
+            if group.id not in resolved:
+                try:
+                    resolved[group.id] = resolve_group(group)
+                except SecretResolutionError as exc:
+                    resolved[group.id] = exc
+            outcome = resolved[group.id]
+            if isinstance(outcome, SecretResolutionError):
+                raise outcome
+            secrets = outcome
     except SecretResolutionError as exc:
         what = f"{exc.where}: {exc.what}" if exc.where else exc.what
         raise CredentialsError(device.name, what, hint=exc.hint) from None
@@ -89,7 +102,7 @@ def prepare_devices(store: Store, names: list[str], *, timeout: float = DEFAULT_
                 select(m.DeviceHostKey).where(m.DeviceHostKey.device_id.in_([d.id for d in devices.values()]))
             )
         }
-        prepared = []
+        prepared, groups = [], dict[int, Any]()
         for name in names:
             device = devices.get(name)
             if device is None:
@@ -104,7 +117,7 @@ def prepare_devices(store: Store, names: list[str], *, timeout: float = DEFAULT_
                 host=device.host,
                 port=device.ssh_port,
                 network_driver=device.platform.network_driver,
-                credentials=credentials_for(device),
+                credentials=credentials_for(device, groups),
                 timeout=timeout,
             )
             prepared.append(PreparedDevice(device.id, target, keys.get(device.id)))

@@ -283,3 +283,31 @@ def test_the_driver_and_its_settings_come_from_provider_selection(lab: LabThread
     assert json.loads(ran.stdout)["driver"] == "scrapli"
     forced = run_cli(lab_store, "device", "run", name, "show version", "--json", "--driver", "netmiko")
     assert json.loads(forced.stdout)["driver"] == "netmiko"
+
+
+def test_a_secrets_group_is_resolved_once_for_all_its_devices(
+    lab: LabThread, lab_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The engine prepares its targets together: the one group the lab's devices share is
+    resolved once, not once per device; when it cannot be, each device says so by name."""
+    import catalog.secrets
+    from drivers.connect import prepare_each
+
+    names = [d.name for d in lab.devices]
+    calls: list[str] = []
+    resolve = catalog.secrets.resolve_group
+
+    def counting(group: Any) -> Any:
+        calls.append(group.name)
+        return resolve(group)
+
+    monkeypatch.setattr("drivers.connect.resolve_group", counting)
+    prepared = prepare_each(lab_store, names)
+    assert calls == ["lab"]
+    assert all(p.target.credentials.password.reveal() == PASSWORD for p in prepared.values())  # type: ignore[union-attr]
+
+    monkeypatch.delenv("LAB_PASSWORD")
+    failed = prepare_each(lab_store, names)
+    assert all(isinstance(failed[n], CredentialsError) for n in names)
+    assert all(n in failed[n].render() for n in names)
+    assert all("entry 'password' (env)" in failed[n].render() for n in names)
