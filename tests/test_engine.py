@@ -466,13 +466,22 @@ def test_a_killed_engine_s_execution_is_failed_on_restart(lab: LabThread, engine
     assert recover_interrupted(engine_store) == []  # nothing left running
 
 
-def test_no_two_executions_change_a_device_at_once(lab: LabThread, engine_store: Store) -> None:
+def _first_holds_the_device(lab: LabThread, store: Store, vid: int) -> tuple[int, int]:
+    """Two create-vlan executions for one switch (VLANs ``vid`` and ``vid + 1``), the first
+    holding the switch's lock as another process would."""
     name = next(d.name for d in lab.devices if d.platform_name == "cisco_ios")
-    first = submit(engine_store, "create-vlan", [name], {"device": name, "vid": 801, "name": "a"}, requested_by="ops")
-    second = submit(engine_store, "create-vlan", [name], {"device": name, "vid": 802, "name": "b"}, requested_by="ops")
-    with engine_store.session() as session:  # another execution holds the device
+    first, second = (
+        submit(store, "create-vlan", [name], {"device": name, "vid": v, "name": "a"}, requested_by="ops")
+        for v in (vid, vid + 1)
+    )
+    with store.session() as session:
         device_id = session.scalars(select(m.Device.id).where(m.Device.name == name)).one()
         session.add(m.DeviceLock(device_id=device_id, execution_id=first, owner="elsewhere:1"))
+    return first, second
+
+
+def test_no_two_executions_change_a_device_at_once(lab: LabThread, engine_store: Store) -> None:
+    first, second = _first_holds_the_device(lab, engine_store, 801)
     assert asyncio.run(run_execution(engine_store, second, lock_timeout=1)) == ExecutionStatus.FAILED
     (task_row,) = [r for r in _steps(engine_store, second) if r.order == 2]
     assert f"stayed locked by execution {first}" in task_row.error_message
@@ -491,12 +500,7 @@ def test_a_lock_is_recorded_when_it_is_taken_not_when_it_was_asked_for(lab: LabT
     import threading
     import time
 
-    name = next(d.name for d in lab.devices if d.platform_name == "cisco_ios")
-    first = submit(engine_store, "create-vlan", [name], {"device": name, "vid": 803, "name": "a"}, requested_by="ops")
-    second = submit(engine_store, "create-vlan", [name], {"device": name, "vid": 804, "name": "b"}, requested_by="ops")
-    with engine_store.session() as session:  # another execution holds the device
-        device_id = session.scalars(select(m.Device.id).where(m.Device.name == name)).one()
-        session.add(m.DeviceLock(device_id=device_id, execution_id=first, owner="elsewhere:1"))
+    _, second = _first_holds_the_device(lab, engine_store, 803)
     outcome: list[ExecutionStatus] = []
     runner = threading.Thread(target=lambda: outcome.append(asyncio.run(run_execution(engine_store, second))))
     runner.start()
