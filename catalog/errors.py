@@ -25,3 +25,9 @@ class NettuiError(Exception):
 
 class NotFoundError(NettuiError):
     """A named object does not exist in the store."""
+
+
+class StepSkipped(NettuiError):
+    """Raised by a task's hook that did nothing to the device on purpose (an upgrade batch's
+    stop rule, say): the engine records the device's step as skipped, with this reason, not
+    as failed."""

@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
-from catalog.errors import NettuiError
+from catalog.errors import NettuiError, StepSkipped
 from drivers.redaction import redact
 
 log = logging.getLogger(__name__)
@@ -100,6 +100,7 @@ async def run_hook(name: str, context: Mapping[str, Any], /, **kwargs: Any) -> A
     function = resolve_hook(name)
     log.debug("running python hook %s", name)
     message: str | None = None
+    skipped: str | None = None
     try:
         if inspect.iscoroutinefunction(function):
             result = await function(context, **kwargs)
@@ -107,10 +108,14 @@ async def run_hook(name: str, context: Mapping[str, Any], /, **kwargs: Any) -> A
             result = await asyncio.to_thread(function, context, **kwargs)
             if inspect.isawaitable(result):  # a sync wrapper that returns a coroutine
                 result = await result
+    except StepSkipped as exc:  # the hook did nothing on purpose: the engine records a skip
+        skipped = exc.what[:MESSAGE_LIMIT]
     except Exception as exc:
         text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         message = text if len(text) <= MESSAGE_LIMIT else text[:MESSAGE_LIMIT] + "..."
-    # Raised here, outside the except block, so the HookError has no __context__ either.
+    # Raised here, outside the except block, so the error has no __context__ either.
+    if skipped is not None:
+        raise StepSkipped(skipped)
     if message is not None:
         raise HookError(name, f"failed: {message}")
     return result

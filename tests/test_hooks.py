@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from catalog import models as m
+from catalog.errors import StepSkipped
 from catalog.models.choices import ImplementationType
 from catalog.store import Store
 from drivers.hooks import HookError, UnknownHook, registered_hooks, resolve_hook, run_action_hook, run_hook
@@ -84,6 +85,15 @@ async def test_a_failing_hook_gives_a_hook_error_without_a_chained_traceback() -
     # The hook's frames (holding the context) are not reachable from the error.
     assert error.__cause__ is None
     assert error.__context__ is None
+
+
+async def test_a_hook_that_skips_on_purpose_says_so_without_its_traceback() -> None:
+    """StepSkipped passes through as itself (the engine records the step skipped, with the
+    reason), and, like a failure, without the hook's frames."""
+    with pytest.raises(StepSkipped) as caught:
+        await run_hook("skips", {"password": SECRET, "device": "sw1"})
+    assert caught.value.what == "nothing to do on sw1"
+    assert caught.value.__cause__ is None and caught.value.__context__ is None
 
 
 async def test_a_secret_in_a_hook_error_message_is_masked() -> None:

@@ -327,6 +327,11 @@ def test_a_batch_of_20_with_one_failure_stops_starting_devices(
     assert "17.09.04a" in _show(store, "sw1", "show boot")
     step = _device_step(store, detail.summary.execution_id, "sw1")
     assert step["status"] == StepStatus.FAILED and "no room" in step["error"]
+    # The audit trail agrees: what never started is a skipped step, with the stop rule as its reason.
+    for d in not_started:
+        step = _device_step(store, detail.summary.execution_id, d.name)
+        assert step["status"] == StepStatus.SKIPPED, (d.name, step)
+        assert step["error"].startswith(f"skipped: {d.name} not started: stop rule"), step["error"]
     assert "150,000 bytes" in ran.stderr and "not started" in ran.stderr
 
 

@@ -25,7 +25,7 @@ from sqlalchemy.orm import selectinload
 
 from catalog import models as m
 from catalog.context import InputError, inventory_contexts, validate_inputs
-from catalog.errors import NettuiError, NotFoundError
+from catalog.errors import NettuiError, NotFoundError, StepSkipped
 from catalog.matching import NoImplementationError, select_implementation
 from catalog.models.choices import (
     ExecutionStatus,
@@ -630,6 +630,9 @@ class Runner:
                 inputs=step_inputs,
             )
             return _StepResult()
+        except StepSkipped as exc:  # the hook left the device alone on purpose
+            self._end_row(row_id, StepStatus.SKIPPED, f"skipped: {exc.render()}", logs=logs)
+            return _StepResult(skipped=True)
         except (NettuiError, RenderError, InputError, NoImplementationError) as exc:
             self._end_row(row_id, StepStatus.FAILED, exc.render(), logs=logs)
             return _StepResult(ok=False, error=exc.what if exc.what == CANCELLED else exc.render())

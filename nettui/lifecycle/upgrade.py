@@ -63,7 +63,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from catalog import models as m
-from catalog.errors import NettuiError, NotFoundError
+from catalog.errors import NettuiError, NotFoundError, StepSkipped
 from catalog.models.choices import BackupType, ExecutionStatus, ScheduleTrigger, UpgradeStatus
 from catalog.store import Store
 from drivers.base import DeviceTarget, Provider
@@ -1027,7 +1027,7 @@ async def device_upgrade(context: Mapping[str, Any], spec: Mapping[str, Any]) ->
                 await device.update(status="not_started", stage="", error=reason, finished_at=now)
                 if reason.startswith("stop rule"):
                     await device.update(plan={"stopped": reason})
-                raise UpgradeError(f"{name} not started: {reason}")
+                raise StepSkipped(f"{name} not started: {reason}")
             await device.update(status="in_progress", stage="pre-checks", error="", started_at=now)
             return await _upgrade(device)
         finally:

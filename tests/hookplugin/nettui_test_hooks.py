@@ -27,6 +27,14 @@ def fails(context: Mapping[str, Any], **kwargs: Any) -> None:
     raise RuntimeError("the hook gave up")
 
 
+def skips(context: Mapping[str, Any], **kwargs: Any) -> None:
+    """Leaves the device alone on purpose, from a frame that holds the context."""
+    from catalog.errors import StepSkipped
+
+    password = context.get("password")  # noqa: F841
+    raise StepSkipped(f"nothing to do on {context.get('device')}")
+
+
 def leaks_secret(context: Mapping[str, Any], **kwargs: Any) -> None:
     """Puts a secret from the context into its error message."""
     raise ValueError(f"could not log in with {context['password']}")
