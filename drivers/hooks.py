@@ -10,7 +10,9 @@ Catalog content names a hook (``action_config.hook``); it never names code. A na
 looked up among the registered entry points, so ``os:system``, ``builtins:eval`` or any other
 importable path is refused without being imported. A hook is called as
 ``hook(context, **kwargs)``; it may be sync (run in a worker thread, so a blocking hook does not
-stall the event loop) or async (awaited).
+stall the event loop) or async (awaited). A hook that decides to leave the device alone raises
+``catalog.errors.StepSkipped("why")``: the engine records the device's step as skipped with that
+reason; any other exception fails the step as a :class:`HookError` carrying only its message.
 """
 
 from __future__ import annotations
