@@ -105,8 +105,11 @@ class PortalScreen(Screen[None]):
             return
         if event.state == WorkerState.SUCCESS:
             self.forms = event.worker.result or []
-            self.query_one(FormList).loading = False
+            form_list = self.query_one(FormList)
+            form_list.loading = False
             self._show()
+            if self.focused is None:  # AUTO_FOCUS can find the list still loading: enter works now
+                form_list.focus()
         elif event.state == WorkerState.ERROR:
             self.query_one(FormList).loading = False
             error = event.worker.error
