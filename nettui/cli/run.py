@@ -76,6 +76,8 @@ def follow_logs(store: Any, execution_id: int, *, follow: bool, interval: float 
     """Print every step's new log lines, per device; with ``follow``, until the execution ends."""
     import time
 
+    from nettui.engine.runner import step_rows
+
     printed: dict[int, int] = {}  # step row id -> characters of its log already shown
     while True:
         with store.read_session() as session:
@@ -83,12 +85,7 @@ def follow_logs(store: Any, execution_id: int, *, follow: bool, interval: float 
             if execution is None:
                 raise NotFoundError(f"no execution {execution_id}", hint="`nettui executions list`")
             status: ExecutionStatus = execution.status
-            rows = session.scalars(
-                select(m.ExecutionStep)
-                .where(m.ExecutionStep.execution_id == execution_id)
-                .options(selectinload(m.ExecutionStep.workflow_step), selectinload(m.ExecutionStep.device))
-                .order_by(m.ExecutionStep.id)
-            ).all()
+            rows = step_rows(session, execution_id)
             for row in rows:
                 text = row.logs + (f"error: {row.error_message}\n" if row.error_message else "")
                 seen = printed.get(row.id, 0)

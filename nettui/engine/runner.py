@@ -93,6 +93,19 @@ def record_event(session: Any, execution_id: int, kind: str, detail: str = "", a
     session.add(m.ExecutionEvent(execution_id=execution_id, kind=kind, detail=detail, actor_id=actor_id))
 
 
+def step_rows(session: Any, execution_id: int) -> list[m.ExecutionStep]:
+    """An execution's step rows in the order they were made, with their workflow step and
+    device loaded (what undo and `nettui run --follow` read)."""
+    return list(
+        session.scalars(
+            select(m.ExecutionStep)
+            .where(m.ExecutionStep.execution_id == execution_id)
+            .options(selectinload(m.ExecutionStep.workflow_step), selectinload(m.ExecutionStep.device))
+            .order_by(m.ExecutionStep.id)
+        ).all()
+    )
+
+
 def _event(execution_id: int, kind: str, detail: str, at: datetime) -> dict[str, Any]:
     """An audit event's row, for the journal's executemany (what record_event adds)."""
     return {"execution_id": execution_id, "kind": kind, "detail": detail, "actor_id": None, "at": at}

@@ -29,7 +29,15 @@ from catalog.context import inventory_contexts
 from catalog.models.choices import StepStatus
 from catalog.store import Store
 from drivers.redaction import redact
-from nettui.engine.runner import device_context, execution_meta, record_event, record_undo, run_undo, undo_record
+from nettui.engine.runner import (
+    device_context,
+    execution_meta,
+    record_event,
+    record_undo,
+    run_undo,
+    step_rows,
+    undo_record,
+)
 
 _T = TypeVar("_T")
 GONE = "(a device no longer in the store)"
@@ -58,12 +66,7 @@ def _pending(store: Store, execution_id: int) -> list[_Pending]:
         ).one_or_none()
         if execution is None:
             return []
-        rows = session.scalars(
-            select(m.ExecutionStep)
-            .where(m.ExecutionStep.execution_id == execution_id)
-            .options(selectinload(m.ExecutionStep.workflow_step), selectinload(m.ExecutionStep.device))
-            .order_by(m.ExecutionStep.id)
-        ).all()
+        rows = step_rows(session, execution_id)
         # A device whose last workflow step completed (or was skipped) had finished its work.
         last = max((s.order for s in execution.workflow.steps), default=None)
         finished_all = False
